@@ -53,4 +53,8 @@ public sealed class LeastConnectionSchedulerTests
     [Fact]
     public void Pick_RandomListsAndUpdates_EqualsKernelLinearScan()
         => LeastLoadProperties.IndexedPickEqualsKernelScan("lc");
+
+    [Fact]
+    public void Pick_RandomWeightsAndFlags_NeverWeightZeroOrOverloaded()
+        => SchedulerProperties.NeverPicksWeightZeroOrOverloaded("lc");
 }

@@ -70,4 +70,8 @@ public sealed class NeverQueueSchedulerTests
     [Fact]
     public void Pick_RandomListsAndUpdates_EqualsKernelLinearScan()
         => LeastLoadProperties.IndexedPickEqualsKernelScan("nq");
+
+    [Fact]
+    public void Pick_RandomWeightsAndFlags_NeverWeightZeroOrOverloaded()
+        => SchedulerProperties.NeverPicksWeightZeroOrOverloaded("nq");
 }

@@ -56,4 +56,8 @@ public sealed class ShortestExpectedDelaySchedulerTests
     [Fact]
     public void Pick_RandomListsAndUpdates_EqualsKernelLinearScan()
         => LeastLoadProperties.IndexedPickEqualsKernelScan("sed");
+
+    [Fact]
+    public void Pick_RandomWeightsAndFlags_NeverWeightZeroOrOverloaded()
+        => SchedulerProperties.NeverPicksWeightZeroOrOverloaded("sed");
 }

@@ -75,4 +75,8 @@ public sealed class WeightedLeastConnectionSchedulerTests
     [Fact]
     public void Pick_RandomListsAndUpdates_EqualsKernelLinearScan()
         => LeastLoadProperties.IndexedPickEqualsKernelScan("wlc");
+
+    [Fact]
+    public void Pick_RandomWeightsAndFlags_NeverWeightZeroOrOverloaded()
+        => SchedulerProperties.NeverPicksWeightZeroOrOverloaded("wlc");
 }

@@ -187,4 +187,8 @@ public sealed class WeightedRoundRobinSchedulerTests
     }
 
     private static int Gcd(int a, int b) => b == 0 ? a : Gcd(b, a % b);
+
+    [Fact]
+    public void Pick_RandomWeightsAndFlags_NeverWeightZeroOrOverloaded()
+        => SchedulerProperties.NeverPicksWeightZeroOrOverloaded("wrr");
 }
