@@ -1,0 +1,118 @@
+using LoadBalancing.Runtime;
+
+namespace LoadBalancing.Tests.Fakes;
+
+/// <summary>
+/// Straight transcriptions of the kernel's linear scans (ip_vs_lc.c, ip_vs_wlc.c, ip_vs_sed.c, ip_vs_nq.c),
+/// the oracle the indexed schedulers are checked against. Deliberately independent of the production
+/// rules: it includes what the kernel includes (e.g. weight-0 entries after the first wlc candidate).
+/// </summary>
+internal static class KernelScan
+{
+    public static RealServerState? Pick(string scheduler, IReadOnlyList<RealServerState> list) => scheduler switch
+    {
+        "lc" => LeastConnection(list),
+        "wlc" => WeightedLeastConnection(list),
+        "sed" => ShortestExpectedDelay(list),
+        "nq" => NeverQueue(list),
+        _ => throw new ArgumentOutOfRangeException(nameof(scheduler), scheduler, "no kernel scan for this scheduler"),
+    };
+
+    // ip_vs_dest_conn_overhead.
+    public static long ConnOverhead(RealServerState dest) => ((long)dest.ActiveConnections << 8) + dest.InactiveConnections;
+
+    public static RealServerState? LeastConnection(IReadOnlyList<RealServerState> list)
+    {
+        RealServerState? least = null;
+        long loh = 0;
+        foreach (var dest in list)
+        {
+            if (dest.IsOverloaded || dest.Weight == 0)
+            {
+                continue;
+            }
+
+            var doh = ConnOverhead(dest);
+            if (least is null || doh < loh)
+            {
+                least = dest;
+                loh = doh;
+            }
+        }
+
+        return least;
+    }
+
+    public static RealServerState? WeightedLeastConnection(IReadOnlyList<RealServerState> list)
+        => WeightedScan(list, ConnOverhead);
+
+    public static RealServerState? ShortestExpectedDelay(IReadOnlyList<RealServerState> list)
+        => WeightedScan(list, d => d.ActiveConnections + 1L);
+
+    public static RealServerState? NeverQueue(IReadOnlyList<RealServerState> list)
+    {
+        RealServerState? least = null;
+        long loh = 0;
+        foreach (var dest in list)
+        {
+            if (dest.IsOverloaded || dest.Weight == 0)
+            {
+                continue;
+            }
+
+            var doh = dest.ActiveConnections + 1L;
+            if (dest.ActiveConnections == 0)
+            {
+                return dest;
+            }
+
+            if (least is null || loh * dest.Weight > doh * least.Weight)
+            {
+                least = dest;
+                loh = doh;
+            }
+        }
+
+        return least;
+    }
+
+    // The wlc/sed shape: start at the first non-OVERLOAD entry with weight > 0, then every later
+    // non-OVERLOAD entry (whatever its weight) replaces it when loh * w(d) > doh * w(least).
+    private static RealServerState? WeightedScan(IReadOnlyList<RealServerState> list, Func<RealServerState, long> overhead)
+    {
+        var i = 0;
+        RealServerState? least = null;
+        for (; i < list.Count; i++)
+        {
+            if (!list[i].IsOverloaded && list[i].Weight > 0)
+            {
+                least = list[i];
+                break;
+            }
+        }
+
+        if (least is null)
+        {
+            return null;
+        }
+
+        var loh = overhead(least);
+        for (i++; i < list.Count; i++)
+        {
+            var dest = list[i];
+            if (dest.IsOverloaded)
+            {
+                continue;
+            }
+
+            var doh = overhead(dest);
+            if (loh * dest.Weight > doh * least.Weight)
+            {
+                least = dest;
+                loh = doh;
+            }
+        }
+
+        return least;
+    }
+}
