@@ -124,12 +124,14 @@ public sealed class ServiceTableTests
     public void Apply_SchedulerChanged_NewSchedulerSeesAllDestinations()
     {
         var table = new ServiceTable(SchedulerRegistry.Default);
-        table.Apply(Config("rr", ("10.0.0.1", 1), ("10.0.0.2", 1)));
-
-        table.Apply(Config("rr", ("10.0.0.1", 1), ("10.0.0.2", 1)));
-
+        table.Apply(Config("wlc", ("10.0.0.1", 1), ("10.0.0.2", 1)));
         table.TryGetService(Http, out var service);
-        Assert.Equal(["10.0.0.2", "10.0.0.1", "10.0.0.2"], TestServices.Picks(service!, 3));
+        var wlc = service!.Scheduler;
+
+        table.Apply(Config("rr", ("10.0.0.1", 1), ("10.0.0.2", 1)));
+
+        Assert.NotSame(wlc, service.Scheduler);
+        Assert.Equal(["10.0.0.2", "10.0.0.1", "10.0.0.2"], TestServices.Picks(service, 3));
     }
 
     [Fact]
