@@ -1,0 +1,10 @@
+namespace LoadBalancing.Forwarding.Tests;
+
+public sealed class ForwardingAssemblyTests
+{
+    [Fact]
+    public void Name_IsTheAssemblyName()
+    {
+        Assert.Equal("LoadBalancing.Forwarding", ForwardingAssembly.Name);
+    }
+}
