@@ -74,6 +74,37 @@ public static class IpvsListing
         writer.Write(sb.ToString());
     }
 
+    /// <summary>
+    /// Writes a configuration as restorable rules that lose nothing: <c>-S -n</c> lines in configuration order
+    /// (services and real servers in the order they were added, so restoring rebuilds the same kernel order),
+    /// plus <c>-x</c>/<c>-y</c> on real servers with thresholds and a <c>--set</c> line for non-default timeouts.
+    /// </summary>
+    /// <param name="writer">Where to write.</param>
+    /// <param name="config">The configuration.</param>
+    public static void WriteRules(TextWriter writer, LoadBalancerConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(config);
+        var sb = new StringBuilder();
+        if (config.Timeouts != TimeoutConfig.Default)
+        {
+            var t = config.Timeouts;
+            sb.Append(CultureInfo.InvariantCulture, $"--set {(long)t.TcpEstablished.TotalSeconds} {(long)t.TcpFinWait.TotalSeconds} {(long)t.Udp.TotalSeconds}\n");
+        }
+
+        foreach (var service in config.Services)
+        {
+            var listed = new ListedService
+            {
+                Config = service,
+                RealServers = [.. service.RealServers.Select(r => new ListedRealServer { Config = r, Weight = r.Weight })],
+            };
+            AppendService(sb, listed, ListOptions.Numeric, ServiceNameTable.Empty, rule: true, withThresholds: true);
+        }
+
+        writer.Write(sb.ToString());
+    }
+
     /// <summary>Writes <c>Timeout (tcp tcpfin udp): 900 120 300</c>.</summary>
     /// <param name="writer">Where to write.</param>
     /// <param name="timeouts">The timeouts.</param>
@@ -166,7 +197,7 @@ public static class IpvsListing
             .Append(' ').Append(Right(c, 8)).Append(' ').Append(Right(d, 8)).Append(' ').Append(Right(e, 8))
             .Append("\n  -> RemoteAddress:Port\n");
 
-    private static void AppendService(StringBuilder sb, ListedService service, ListOptions options, ServiceNameTable names, bool rule)
+    private static void AppendService(StringBuilder sb, ListedService service, ListOptions options, ServiceNameTable names, bool rule, bool withThresholds = false)
     {
         var config = service.Config;
         var key = config.Key;
@@ -267,11 +298,11 @@ public static class IpvsListing
 
         foreach (var dest in service.RealServers)
         {
-            AppendRealServer(sb, svcName, key.Protocol, dest, options, names, rule);
+            AppendRealServer(sb, svcName, key.Protocol, dest, options, names, rule, withThresholds);
         }
     }
 
-    private static void AppendRealServer(StringBuilder sb, string svcName, ServiceProtocol protocol, ListedRealServer dest, ListOptions options, ServiceNameTable names, bool rule)
+    private static void AppendRealServer(StringBuilder sb, string svcName, ServiceProtocol protocol, ListedRealServer dest, ListOptions options, ServiceNameTable names, bool rule, bool withThresholds)
     {
         var config = dest.Config;
         var numeric = (options & ListOptions.Numeric) != 0;
@@ -299,6 +330,17 @@ public static class IpvsListing
                 {
                     sb.Append(' ').Append(ChecksumOption(config.TunnelChecksum));
                 }
+            }
+
+            // ipvsadm -S drops thresholds; our own rules files keep them.
+            if (withThresholds && config.UpperThreshold != 0)
+            {
+                sb.Append(" -x ").Append(U(config.UpperThreshold));
+            }
+
+            if (withThresholds && config.LowerThreshold != 0)
+            {
+                sb.Append(" -y ").Append(U(config.LowerThreshold));
             }
 
             sb.Append('\n');
