@@ -1,0 +1,3 @@
+using LoadBalancing.Cli;
+
+return LbadmApp.Run(args, Console.In, Console.Out, Console.Error, Environment.GetEnvironmentVariable);
