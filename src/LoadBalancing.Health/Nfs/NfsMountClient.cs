@@ -16,13 +16,15 @@ internal static class NfsMountClient
     private const int MaxReplyLength = 1 << 20;
 
     public static async ValueTask<(ImmutableArray<NfsExport> Exports, string? Error)> GetExportsAsync(
-        IPAddress address, int portmapperPort, int mountPort, CancellationToken cancellationToken)
+        IPAddress address, int portmapperPort, int mountPort, CancellationToken cancellationToken, Func<AddressFamily, Socket>? socketFactory = null)
     {
+        // Tests hand in a factory that creates the sockets inside another network namespace.
+        socketFactory ??= static family => new Socket(family, SocketType.Stream, ProtocolType.Tcp);
         try
         {
             if (mountPort == 0)
             {
-                var (port, error) = await GetMountPortAsync(new IPEndPoint(address, portmapperPort), cancellationToken).ConfigureAwait(false);
+                var (port, error) = await GetMountPortAsync(new IPEndPoint(address, portmapperPort), socketFactory, cancellationToken).ConfigureAwait(false);
                 if (error is not null)
                 {
                     return ([], error);
@@ -31,7 +33,7 @@ internal static class NfsMountClient
                 mountPort = port;
             }
 
-            var (results, callError) = await CallAsync(new IPEndPoint(address, mountPort), OncRpc.MountProgram, OncRpc.MountVersion3, OncRpc.MountExport, [], cancellationToken).ConfigureAwait(false);
+            var (results, callError) = await CallAsync(new IPEndPoint(address, mountPort), socketFactory, OncRpc.MountProgram, OncRpc.MountVersion3, OncRpc.MountExport, [], cancellationToken).ConfigureAwait(false);
             if (results is null)
             {
                 return ([], $"MOUNT EXPORT: {callError}");
@@ -47,14 +49,14 @@ internal static class NfsMountClient
         }
     }
 
-    internal static async ValueTask<(int Port, string? Error)> GetMountPortAsync(IPEndPoint portmapper, CancellationToken cancellationToken)
+    internal static async ValueTask<(int Port, string? Error)> GetMountPortAsync(IPEndPoint portmapper, Func<AddressFamily, Socket> socketFactory, CancellationToken cancellationToken)
     {
         // mapping { prog, vers, prot, port }; the port is ignored in a GETPORT call.
         var arguments = new byte[16];
         BinaryPrimitives.WriteUInt32BigEndian(arguments, OncRpc.MountProgram);
         BinaryPrimitives.WriteUInt32BigEndian(arguments.AsSpan(4), OncRpc.MountVersion3);
         BinaryPrimitives.WriteUInt32BigEndian(arguments.AsSpan(8), OncRpc.IpProtoTcp);
-        var (results, error) = await CallAsync(portmapper, OncRpc.PortmapProgram, OncRpc.PortmapVersion, OncRpc.PortmapGetPort, arguments, cancellationToken).ConfigureAwait(false);
+        var (results, error) = await CallAsync(portmapper, socketFactory, OncRpc.PortmapProgram, OncRpc.PortmapVersion, OncRpc.PortmapGetPort, arguments, cancellationToken).ConfigureAwait(false);
         if (results is null)
         {
             return (0, $"portmapper GETPORT: {error}");
@@ -75,9 +77,9 @@ internal static class NfsMountClient
     }
 
     private static async ValueTask<(byte[]? Results, string? Error)> CallAsync(
-        IPEndPoint endPoint, uint program, uint version, uint procedure, byte[] arguments, CancellationToken cancellationToken)
+        IPEndPoint endPoint, Func<AddressFamily, Socket> socketFactory, uint program, uint version, uint procedure, byte[] arguments, CancellationToken cancellationToken)
     {
-        using var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        using var socket = socketFactory(endPoint.AddressFamily);
         await socket.ConnectAsync(endPoint, cancellationToken).ConfigureAwait(false);
         var xid = BinaryPrimitives.ReadUInt32LittleEndian(RandomNumberGenerator.GetBytes(4));
         var call = new byte[OncRpc.CallHeaderLength + arguments.Length];

@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using LoadBalancing.Health.Nfs;
 
 namespace LoadBalancing.Health.Probes;
@@ -6,7 +7,7 @@ namespace LoadBalancing.Health.Probes;
 /// Up when the server's MOUNT service lists the expected export. The target's port is not used: the
 /// portmapper tells where mountd listens.
 /// </summary>
-internal sealed class NfsExportProbe(NfsExportProbeOptions options, TimeProvider timeProvider) : IHealthProbe
+internal sealed class NfsExportProbe(NfsExportProbeOptions options, TimeProvider timeProvider, Func<AddressFamily, Socket>? socketFactory = null) : IHealthProbe
 {
     public string Name => "nfs";
 
@@ -15,7 +16,7 @@ internal sealed class NfsExportProbe(NfsExportProbeOptions options, TimeProvider
         using var deadline = new ProbeDeadline(options.Timeout, timeProvider, cancellationToken);
         try
         {
-            var (exports, error) = await NfsMountClient.GetExportsAsync(target.Address.ToIPAddress(), options.PortmapperPort, options.MountPort, deadline.Token).ConfigureAwait(false);
+            var (exports, error) = await NfsMountClient.GetExportsAsync(target.Address.ToIPAddress(), options.PortmapperPort, options.MountPort, deadline.Token, socketFactory).ConfigureAwait(false);
             if (error is not null)
             {
                 return ProbeResult.Down(error);
