@@ -5,10 +5,11 @@ namespace LoadBalancing.Health;
 /// 0..rise+fall−1; the target is up while it is at least <c>rise</c>.
 /// </summary>
 /// <remarks>
-/// A pass adds 1 and, on reaching <c>rise</c>, jumps to the top (rise+fall−1): a down target needs <c>rise</c>
-/// passes, counted from 0. A failure subtracts 1 and, on dropping below <c>rise</c>, jumps to 0: an up target
-/// needs <c>fall</c> failures. Mixed results move the counter both ways without resetting it, so a target
-/// that alternates pass/fail never changes state once rise and fall are both at least 2.
+/// A pass adds 1 and, on reaching <c>rise</c>, jumps to the top (rise+fall−1); a failure subtracts 1 and, on
+/// dropping below <c>rise</c>, jumps to 0. So while up any pass restores the top and while down any failure
+/// restores 0: a down target needs <c>rise</c> consecutive passes, an up one <c>fall</c> consecutive failures,
+/// and a target alternating pass/fail never changes state once rise and fall are both at least 2.
+/// (Checked against HAProxy 2.x/3.x check.c; the CONDPASS refinement of later versions does not apply here.)
 /// </remarks>
 internal struct HealthCounter
 {

@@ -75,7 +75,9 @@ internal sealed class TargetRunner : IDisposable
                 return;
             }
 
-            _checkTimer = _checker.TimeProvider.CreateTimer(static s => _ = ((TargetRunner)s!).RunCheckAsync(), this, firstDelay, Timeout.InfiniteTimeSpan);
+            // Armed after assignment: a due time of zero may run the callback inside Change, and the callback re-arms _checkTimer.
+            _checkTimer = _checker.TimeProvider.CreateTimer(static s => _ = ((TargetRunner)s!).RunCheckAsync(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            _checkTimer.Change(firstDelay, Timeout.InfiniteTimeSpan);
         }
     }
 
@@ -177,7 +179,8 @@ internal sealed class TargetRunner : IDisposable
         }
 
         var step = Target.Policy.SlowStart / SlowStart.Steps;
-        _rampTimer = _checker.TimeProvider.CreateTimer(static s => ((TargetRunner)s!).OnRampTick(), this, step, step);
+        _rampTimer = _checker.TimeProvider.CreateTimer(static s => ((TargetRunner)s!).OnRampTick(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _rampTimer.Change(step, step);
     }
 
     private void OnRampTick()
