@@ -69,4 +69,12 @@ public static class HealthProbes
         ArgumentException.ThrowIfNullOrEmpty(options.ExportPath);
         return new NfsExportProbe(options, timeProvider ?? TimeProvider.System);
     }
+
+    /// <summary>
+    /// gRPC health (<c>grpc.health.v1.Health/Check</c>) through Grpc.Net.Client; up when SERVING. The probe keeps one
+    /// channel per target; dispose it (it implements <see cref="IDisposable"/>) when no longer used.
+    /// </summary>
+    /// <param name="options">The options; defaults (whole server, h2c) when <see langword="null"/>.</param>
+    /// <returns>The probe.</returns>
+    public static IHealthProbe Grpc(GrpcHealthProbeOptions? options = null) => new GrpcHealthProbe(options ?? new());
 }
