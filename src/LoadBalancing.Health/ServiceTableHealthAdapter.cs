@@ -21,7 +21,7 @@ public sealed class ServiceTableHealthAdapter : IDisposable
     private readonly HealthChecker _checker;
     private readonly Func<RealServerState, IHealthProbe?> _probeFactory;
     private readonly Func<RealServerState, HealthCheckPolicy> _policyFactory;
-    private readonly ConcurrentDictionary<string, RealServerState> _destinations = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (RealServerState Destination, int Weight)> _destinations = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<RealServerState, bool> _removed = new();
     private readonly Lock _syncLock = new();
 
@@ -77,9 +77,9 @@ public sealed class ServiceTableHealthAdapter : IDisposable
                 }
             }
 
-            foreach (var (name, destination) in _destinations)
+            foreach (var (name, (destination, weight)) in _destinations)
             {
-                if (!current.TryGetValue(name, out var now) || !ReferenceEquals(now, destination) || _checker.Targets.FirstOrDefault(t => t.Name == name)?.Weight != destination.Config.Weight)
+                if (!current.TryGetValue(name, out var now) || !ReferenceEquals(now, destination) || weight != destination.Config.Weight)
                 {
                     _checker.Remove(name);
                     _destinations.TryRemove(name, out _);
@@ -94,7 +94,7 @@ public sealed class ServiceTableHealthAdapter : IDisposable
                     continue;
                 }
 
-                _destinations[name] = destination;
+                _destinations[name] = (destination, destination.Config.Weight);
                 var endpoint = new ProbeTarget(destination.Address, destination.Port);
                 _checker.Add(new HealthCheckTarget(name, endpoint, probe, _policyFactory(destination), destination.Config.Weight));
             }
@@ -120,7 +120,12 @@ public sealed class ServiceTableHealthAdapter : IDisposable
 
     private void OnHealthChanged(object? sender, HealthChange change)
     {
-        if (!_destinations.TryGetValue(change.Target.Name, out var destination))
+        RealServerState? destination;
+        if (_destinations.TryGetValue(change.Target.Name, out var entry))
+        {
+            destination = entry.Destination;
+        }
+        else
         {
             // A target being added reports its initial state before it is recorded; look it up in the table.
             destination = _table.Services.SelectMany(s => s.Destinations).FirstOrDefault(d => TargetName(d) == change.Target.Name);
