@@ -265,12 +265,24 @@ internal sealed partial class TcpProxyConnection : ITimedFlow
         Table.ProcessInbound(in ack, null);
     }
 
-    /// <summary>An RST from the client: the entry goes to CLOSE (10 s) and leaves ActiveConn.</summary>
+    /// <summary>
+    /// Tells the table the connection is over, so the entry lands in CLOSE (10 s, InActConn). Once established,
+    /// that is the client's RST. During the handshake an RST alone would not do: both the INPUT and the INPUT-ONLY
+    /// table keep SYN_RECV on RST (so a stray RST cannot kill a handshake), and the entry would stay active for
+    /// 60 s. So a failed or abandoned connect is fed as FIN (SYN_RECV → TIME_WAIT) then RST (→ CLOSE); CLOSE also
+    /// lets the retry's SYN reschedule the client (<c>conn_reuse_mode</c>).
+    /// </summary>
     private void FeedReset()
     {
         if (_entry is null)
         {
             return;
+        }
+
+        if (Volatile.Read(ref _phase) == PhaseConnecting)
+        {
+            var fin = _key.Inbound(TcpFlags.Fin | TcpFlags.Ack, 0);
+            Table.ProcessInbound(in fin, null);
         }
 
         var rst = _key.Inbound(TcpFlags.Rst, 0);
