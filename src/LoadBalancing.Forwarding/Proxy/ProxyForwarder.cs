@@ -191,7 +191,13 @@ public sealed class ProxyForwarder : IAsyncDisposable
             }
 
             // Aborting closes the sockets, so every relay loop ends promptly; the bound only guards against a bug.
-            await drained.Task.WaitAsync(DrainAfterAbort, TimeProvider.System, CancellationToken.None).ConfigureAwait(false);
+            try
+            {
+                await drained.Task.WaitAsync(DrainAfterAbort, TimeProvider.System, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+            }
         }
         finally
         {

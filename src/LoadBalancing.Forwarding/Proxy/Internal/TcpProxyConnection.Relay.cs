@@ -122,7 +122,7 @@ internal sealed partial class TcpProxyConnection
     /// One chunk is one segment for the table: client chunks go through <see cref="ConnectionTable.ProcessInbound"/>
     /// (counting the bytes and refreshing the entry's timer), server chunks through
     /// <see cref="ConnectionTable.ProcessOutbound"/> for NAT entries; other entries have no reply path in IPVS, so
-    /// their reply bytes are added to the statistics directly.
+    /// their reply bytes are added to the statistics directly and the client's acknowledgement is fed instead.
     /// </summary>
     private void Count(bool inbound, int length)
     {
@@ -141,6 +141,10 @@ internal sealed partial class TcpProxyConnection
             return;
         }
 
+        // Without a reply path the DR director still sees the client acknowledge the reply data, and those ACKs
+        // keep the entry's timer running during a long download; feed one per chunk.
+        var ack = _key.Inbound(TcpFlags.Ack, 0);
+        Table.ProcessInbound(in ack, null);
         var destination = entry.Destination;
         if (destination.IsAvailable)
         {

@@ -89,7 +89,20 @@ internal sealed class TcpProxyListener : IProxyListener
                     continue;
                 }
 
-                new TcpProxyConnection(_owner, service, client, _slots).Start();
+                TcpProxyConnection connection;
+                try
+                {
+                    connection = new TcpProxyConnection(_owner, service, client, _slots);
+                }
+                catch (SocketException)
+                {
+                    // The client reset before we could set it up.
+                    TcpProxyConnection.Reset(client);
+                    _slots?.Release();
+                    continue;
+                }
+
+                connection.Start();
             }
         }
         catch (OperationCanceledException)
