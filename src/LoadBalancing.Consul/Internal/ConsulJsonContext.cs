@@ -19,6 +19,7 @@ namespace LoadBalancing.Consul.Internal;
 [JsonSerializable(typeof(SessionCreated))]
 [JsonSerializable(typeof(List<SessionInfo>))]
 [JsonSerializable(typeof(List<ServiceEntry>))]
+[JsonSerializable(typeof(List<HealthCheck>))]
 [JsonSerializable(typeof(List<KVPair>))]
 [JsonSerializable(typeof(Dictionary<string, AgentService>))]
 [JsonSerializable(typeof(Dictionary<string, HealthCheck>))]
