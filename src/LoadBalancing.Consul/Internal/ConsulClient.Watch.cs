@@ -59,17 +59,22 @@ internal sealed partial class ConsulClient
             }
 
             var returned = result.Meta.LastIndex;
-            if (returned < index)
+            if (returned == 0)
+            {
+                // Index 0 (old agents, or no header) never blocks; block on 1 instead of spinning (Consul's
+                // documented rule 2). It says nothing about order, so it is not treated as going backwards.
+                index = 1;
+            }
+            else if (returned < index)
             {
                 // Snapshot restore, a deleted highest-index item, or another server answering: the index is not
-                // comparable any more. Start over with a non-blocking read (Consul's documented rule 1).
+                // comparable any more. Start over with a non-blocking read (rule 1).
                 Log.IndexWentBackwards(_logger, service, index, returned);
                 index = 0;
             }
             else
             {
-                // Index 0 never blocks (old agents could send it); block on 1 instead of spinning (rule 2).
-                index = Math.Max(returned, 1);
+                index = returned;
             }
 
             var entries = result.Value
