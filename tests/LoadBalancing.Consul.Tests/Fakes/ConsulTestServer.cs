@@ -1,0 +1,174 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Threading.Channels;
+using LoadBalancing.Consul.Internal;
+using Microsoft.Extensions.Time.Testing;
+
+namespace LoadBalancing.Consul.Tests.Fakes;
+
+/// <summary>
+/// A real HTTP server on 127.0.0.1 that stands in for a Consul agent: it records every request and answers with
+/// the scripted responses in order. When the script is exhausted it holds requests unanswered, the way a
+/// blocking query waits, until more responses are enqueued or the server is disposed.
+/// </summary>
+internal sealed class ConsulTestServer : IAsyncDisposable
+{
+    private static readonly TimeSpan SafetyTimeout = TimeSpan.FromSeconds(20);
+
+    private readonly HttpListener _listener = new();
+    private readonly Channel<RecordedRequest> _requests = Channel.CreateUnbounded<RecordedRequest>();
+    private readonly Queue<ScriptedResponse> _script = new();
+    private readonly Queue<HttpListenerContext> _held = new();
+    private readonly List<RecordedRequest> _all = [];
+    private readonly Lock _gate = new();
+    private readonly Task _loop;
+
+    public ConsulTestServer()
+    {
+        // HttpListener needs a concrete port: take a free one from the kernel first.
+        using (var probe = new TcpListener(IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            Port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        }
+
+        _listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
+        _listener.Start();
+        _loop = Task.Run(AcceptLoopAsync);
+    }
+
+    public int Port { get; }
+
+    public Uri Address => new($"http://127.0.0.1:{Port}/");
+
+    public IReadOnlyList<RecordedRequest> Requests
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _all];
+            }
+        }
+    }
+
+    public ConsulClient CreateClient(TimeProvider? timeProvider = null, string? token = null, Func<double>? jitter = null, Func<ConsulClientOptions, ConsulClientOptions>? configure = null)
+    {
+        var options = new ConsulClientOptions { Address = Address, Token = token };
+        return new ConsulClient(configure?.Invoke(options) ?? options, timeProvider ?? new FakeTimeProvider(), jitter: jitter ?? (() => 1.0));
+    }
+
+    public ConsulTestServer Enqueue(params ScriptedResponse[] responses)
+    {
+        lock (_gate)
+        {
+            foreach (var response in responses)
+            {
+                if (_held.TryDequeue(out var waiting))
+                {
+                    Respond(waiting, response);
+                }
+                else
+                {
+                    _script.Enqueue(response);
+                }
+            }
+        }
+
+        return this;
+    }
+
+    /// <summary>The next request received (waits for it, with a safety timeout so a broken test fails instead of hanging).</summary>
+    public async Task<RecordedRequest> NextRequestAsync() => await _requests.Reader.ReadAsync().AsTask().WaitAsync(SafetyTimeout);
+
+    public async ValueTask DisposeAsync()
+    {
+        _listener.Close();
+        try
+        {
+            await _loop;
+        }
+        catch (Exception e) when (e is HttpListenerException or ObjectDisposedException)
+        {
+        }
+    }
+
+    private async Task AcceptLoopAsync()
+    {
+        while (_listener.IsListening)
+        {
+            HttpListenerContext context;
+            try
+            {
+                context = await _listener.GetContextAsync();
+            }
+            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
+            {
+                return;
+            }
+
+            var recorded = await RecordAsync(context.Request);
+            lock (_gate)
+            {
+                _all.Add(recorded);
+                if (_script.TryDequeue(out var response))
+                {
+                    Respond(context, response);
+                }
+                else
+                {
+                    _held.Enqueue(context);
+                }
+            }
+
+            _requests.Writer.TryWrite(recorded);
+        }
+    }
+
+    private static async Task<RecordedRequest> RecordAsync(HttpListenerRequest request)
+    {
+        using var body = new MemoryStream();
+        await request.InputStream.CopyToAsync(body);
+        var rawUrl = request.RawUrl ?? "/";
+        var queryStart = rawUrl.IndexOf('?', StringComparison.Ordinal);
+        var path = queryStart < 0 ? rawUrl : rawUrl[..queryStart];
+        var query = new List<KeyValuePair<string, string?>>();
+        if (queryStart >= 0)
+        {
+            foreach (var part in rawUrl[(queryStart + 1)..].Split('&', StringSplitOptions.RemoveEmptyEntries))
+            {
+                var eq = part.IndexOf('=', StringComparison.Ordinal);
+                query.Add(eq < 0
+                    ? new(Uri.UnescapeDataString(part), null)
+                    : new(Uri.UnescapeDataString(part[..eq]), Uri.UnescapeDataString(part[(eq + 1)..])));
+            }
+        }
+
+        var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (string? name in request.Headers.Keys)
+        {
+            if (name is not null)
+            {
+                headers[name] = request.Headers[name] ?? "";
+            }
+        }
+
+        return new RecordedRequest(request.HttpMethod, rawUrl, path, query, headers, body.ToArray());
+    }
+
+    private static void Respond(HttpListenerContext context, ScriptedResponse scripted)
+    {
+        var response = context.Response;
+        response.StatusCode = scripted.Status;
+        response.ContentType = scripted.ContentType;
+        foreach (var (name, value) in scripted.Headers)
+        {
+            response.Headers[name] = value;
+        }
+
+        var bytes = System.Text.Encoding.UTF8.GetBytes(scripted.Body);
+        response.ContentLength64 = bytes.Length;
+        response.OutputStream.Write(bytes);
+        response.Close();
+    }
+}
