@@ -95,7 +95,7 @@ internal sealed partial class ControlApiHost(
         {
             var scheme = string.IsNullOrEmpty(o.CertificatePath) ? "http" : "https";
             var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses
-                .Select(a => new Uri(a)).First(u => u.Scheme is "http" or "https");
+                .Select(a => new Uri(a)).First(u => IPAddress.TryParse(u.Host.Trim('[', ']'), out _));
             TcpAddress = new Uri($"{scheme}://{new IPEndPoint(tcp.Address, bound.Port)}");
             Log.Listening(_logger, TcpAddress.OriginalString);
         }
