@@ -5,6 +5,8 @@ set -euo pipefail
 
 packages=(
   # Add Debian packages here as test suites start to need real peers (iproute2, nginx, curl, tshark …).
+  # LoadBalancing.Health.Tests: nfs-ganesha + rpcbind in a netns, showmount/rpcinfo to compare with.
+  iproute2 util-linux nfs-ganesha nfs-ganesha-vfs rpcbind nfs-common
 )
 
 missing=()

@@ -11,7 +11,7 @@ namespace LoadBalancing.Benchmarks;
 public class LinearScanBenchmarks
 {
     private VirtualServiceState _service = null!;
-    private RealServerState[] _destinations = null!;
+    private System.Collections.Immutable.ImmutableArray<RealServerState> _destinations;
 
     [Params(8, 1000, 10000)]
     public int Servers { get; set; }
@@ -21,13 +21,14 @@ public class LinearScanBenchmarks
     {
         // rr keeps no load index, so Bind/Unbind cost the same as in the indexed case minus the index update.
         _service = BenchmarkServices.Create(SchedulerNames.RoundRobin, Servers, seed: 42);
-        _destinations = [.. _service.Destinations];
+        _destinations = _service.Destinations;
     }
 
     [Benchmark(Baseline = true)]
     public RealServerState? WlcLinearScan()
     {
-        var dest = ScanWlc(_destinations);
+        // lblc/lblcr keep the kernel's literal wlc scan; it is the baseline here.
+        var dest = LocalityRules.WeightedLeastConnection(_destinations);
         if (dest is not null)
         {
             dest.Bind(ConnectionCountKind.Active);
@@ -50,47 +51,7 @@ public class LinearScanBenchmarks
         return dest;
     }
 
-    private static RealServerState? ScanWlc(RealServerState[] list)
-    {
-        RealServerState? least = null;
-        long loh = 0;
-        var i = 0;
-        for (; i < list.Length; i++)
-        {
-            var d = list[i];
-            if (!d.IsOverloaded && d.Weight > 0)
-            {
-                least = d;
-                loh = d.Overhead;
-                break;
-            }
-        }
-
-        if (least is null)
-        {
-            return null;
-        }
-
-        for (i++; i < list.Length; i++)
-        {
-            var d = list[i];
-            if (d.IsOverloaded)
-            {
-                continue;
-            }
-
-            var doh = d.Overhead;
-            if (loh * d.Weight > doh * least.Weight)
-            {
-                least = d;
-                loh = doh;
-            }
-        }
-
-        return least;
-    }
-
-    private static RealServerState? ScanLc(RealServerState[] list)
+    private static RealServerState? ScanLc(System.Collections.Immutable.ImmutableArray<RealServerState> list)
     {
         RealServerState? least = null;
         long loh = 0;

@@ -1,0 +1,28 @@
+using LoadBalancing.Health.Probes;
+using LoadBalancing.Runtime;
+
+namespace LoadBalancing.Health;
+
+/// <summary>Options of the health checking registered by <c>AddHealthChecks</c>; validated when the host starts.</summary>
+public sealed class HealthCheckOptions
+{
+    /// <summary>Gets or sets the most probes in flight at once; <see cref="HealthChecker.DefaultMaxConcurrency"/> by default.</summary>
+    public int MaxConcurrency { get; set; } = HealthChecker.DefaultMaxConcurrency;
+
+    /// <summary>Gets or sets the policy of every real server that <see cref="PolicyFactory"/> does not decide.</summary>
+    public HealthCheckPolicy DefaultPolicy { get; set; } = new();
+
+    /// <summary>Gets or sets the policy of a real server; <see cref="DefaultPolicy"/> when <see langword="null"/>.</summary>
+    public Func<RealServerState, HealthCheckPolicy>? PolicyFactory { get; set; }
+
+    /// <summary>
+    /// Gets or sets the probe of a real server (return <see langword="null"/> to leave it unchecked); a TCP
+    /// connect to the real server's port when <see langword="null"/>.
+    /// </summary>
+    public Func<RealServerState, IHealthProbe?>? ProbeFactory { get; set; }
+
+    internal IHealthProbe? CreateProbe(RealServerState destination, TimeProvider timeProvider)
+        => ProbeFactory is { } factory ? factory(destination) : HealthProbes.Tcp(new TcpProbeOptions { ConnectTimeout = DefaultPolicy.ConnectTimeout }, timeProvider);
+
+    internal HealthCheckPolicy GetPolicy(RealServerState destination) => PolicyFactory?.Invoke(destination) ?? DefaultPolicy;
+}

@@ -1,0 +1,38 @@
+using System.Net;
+using System.Net.Sockets;
+using LoadBalancing.Health.Probes;
+using LoadBalancing.Health.Tests.Fixtures;
+
+namespace LoadBalancing.Health.Tests.Probes;
+
+public sealed class TcpProbeTests
+{
+    private static readonly CancellationToken Ct = TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task ProbeAsync_Listening_Up()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var result = await HealthProbes.Tcp().ProbeAsync(FreePort.Loopback(((IPEndPoint)listener.LocalEndpoint).Port), Ct);
+        Assert.True(result.IsUp);
+    }
+
+    [Fact]
+    public async Task ProbeAsync_ConnectPortOverride_UsesIt()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = (ushort)((IPEndPoint)listener.LocalEndpoint).Port;
+        var result = await HealthProbes.Tcp(new TcpProbeOptions { Port = port }).ProbeAsync(FreePort.Loopback(FreePort.Tcp()), Ct);
+        Assert.True(result.IsUp);
+    }
+
+    [Fact]
+    public async Task ProbeAsync_Refused_DownWithReason()
+    {
+        var result = await HealthProbes.Tcp().ProbeAsync(FreePort.Loopback(FreePort.Tcp()), Ct);
+        Assert.False(result.IsUp);
+        Assert.Contains("ConnectionRefused", result.Reason);
+    }
+}
