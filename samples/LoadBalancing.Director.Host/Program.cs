@@ -1,0 +1,26 @@
+using LoadBalancing.Director;
+using LoadBalancing.Director.Host;
+using LoadBalancing.Director.Host.Demo;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+if (args is ["demo", ..])
+{
+    return await DemoRunner.RunAsync(Console.Out);
+}
+
+// The director: rules file + discovery, health checks, the control API lbadm talks to. Runs as a plain process or
+// under systemd (Type=notify: READY/STOPPING notifications, watchdog pings when WatchdogSec is set).
+var builder = Host.CreateApplicationBuilder(args);
+builder.Services.AddSystemd();
+if (Microsoft.Extensions.Hosting.Systemd.SystemdHelpers.IsSystemdService())
+{
+    builder.Services.AddHostedService<SystemdWatchdog>();
+}
+
+builder.Services.Configure<DirectorOptions>(builder.Configuration.GetSection("Director"));
+builder.Services.AddLoadBalancing().AddDirector().AddHealthChecks();
+
+using var host = builder.Build();
+await host.RunAsync();
+return 0;
