@@ -11,8 +11,8 @@ internal static partial class BuiltInSchedulers
         new DelegateSchedulerFactory(SchedulerNames.WeightedLeastConnection, c => new LeastLoadScheduler<WeightedLeastConnectionRule>(c)),
         new DelegateSchedulerFactory(SchedulerNames.ShortestExpectedDelay, c => new LeastLoadScheduler<ShortestExpectedDelayRule>(c)),
         new DelegateSchedulerFactory(SchedulerNames.NeverQueue, c => new LeastLoadScheduler<NeverQueueRule>(c)),
-        new DelegateSchedulerFactory(SchedulerNames.WeightedFailover, c => new WeightedFailoverScheduler(c)),
-        new DelegateSchedulerFactory(SchedulerNames.WeightedOverflow, c => new WeightedOverflowScheduler(c)),
+        new DelegateSchedulerFactory(SchedulerNames.WeightedFailover, c => new LeastLoadScheduler<WeightedFailoverRule>(c)),
+        new DelegateSchedulerFactory(SchedulerNames.WeightedOverflow, c => new LeastLoadScheduler<WeightedOverflowRule>(c)),
         new DelegateSchedulerFactory(SchedulerNames.PowerOfTwoChoices, c => new PowerOfTwoChoicesScheduler(c)),
     ];
 }

@@ -3,7 +3,7 @@ using LoadBalancing.Runtime;
 namespace LoadBalancing.Scheduling;
 
 /// <summary>
-/// The per-scheduler part of lc, wlc, sed and nq: which destinations take part, what their load is, and
+/// The per-scheduler part of lc, wlc, sed, nq, fo and ovf: which destinations take part, what their load is, and
 /// when a later destination in the list beats an earlier one.
 /// </summary>
 /// <remarks>

@@ -4,7 +4,7 @@ using LoadBalancing.Runtime;
 namespace LoadBalancing.Scheduling;
 
 /// <summary>
-/// lc, wlc, sed and nq: the kernel scans every destination per connection; this keeps a segment tree over
+/// lc, wlc, sed, nq, fo and ovf: the kernel scans every destination per connection; this keeps a segment tree over
 /// list positions instead, so a pick reads the root and a load change costs O(log n), with the same choice.
 /// </summary>
 /// <typeparam name="TRule">The scheduler's eligibility, load and comparison (<see cref="ILeastLoadRule"/>).</typeparam>

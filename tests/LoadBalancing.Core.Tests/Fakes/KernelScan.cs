@@ -3,7 +3,7 @@ using LoadBalancing.Runtime;
 namespace LoadBalancing.Tests.Fakes;
 
 /// <summary>
-/// Straight transcriptions of the kernel's linear scans (ip_vs_lc.c, ip_vs_wlc.c, ip_vs_sed.c, ip_vs_nq.c),
+/// Straight transcriptions of the kernel's linear scans (ip_vs_lc.c, ip_vs_wlc.c, ip_vs_sed.c, ip_vs_nq.c, ip_vs_fo.c, ip_vs_ovf.c),
 /// the oracle the indexed schedulers are checked against. Deliberately independent of the production
 /// rules: it includes what the kernel includes (e.g. weight-0 entries after the first wlc candidate).
 /// </summary>
@@ -15,6 +15,8 @@ internal static class KernelScan
         "wlc" => WeightedLeastConnection(list),
         "sed" => ShortestExpectedDelay(list),
         "nq" => NeverQueue(list),
+        "fo" => WeightedFailover(list),
+        "ovf" => WeightedOverflow(list),
         _ => throw new ArgumentOutOfRangeException(nameof(scheduler), scheduler, "no kernel scan for this scheduler"),
     };
 
@@ -114,5 +116,43 @@ internal static class KernelScan
         }
 
         return least;
+    }
+
+    // ip_vs_fo_schedule: hw starts at 0, a destination replaces the current one only when strictly heavier.
+    public static RealServerState? WeightedFailover(IReadOnlyList<RealServerState> list)
+    {
+        RealServerState? hweight = null;
+        var hw = 0;
+        foreach (var dest in list)
+        {
+            if (!dest.IsOverloaded && dest.Weight > hw)
+            {
+                hweight = dest;
+                hw = dest.Weight;
+            }
+        }
+
+        return hweight;
+    }
+
+    // ip_vs_ovf_schedule: skip OVERLOAD, act > weight and weight 0; keep the first of the highest weight.
+    public static RealServerState? WeightedOverflow(IReadOnlyList<RealServerState> list)
+    {
+        RealServerState? h = null;
+        foreach (var dest in list)
+        {
+            var w = dest.Weight;
+            if (dest.IsOverloaded || dest.ActiveConnections > w || w == 0)
+            {
+                continue;
+            }
+
+            if (h is null || w > h.Weight)
+            {
+                h = dest;
+            }
+        }
+
+        return h;
     }
 }

@@ -40,4 +40,8 @@ public sealed class WeightedFailoverSchedulerTests
     [Fact]
     public void Pick_RandomWeightsAndFlags_NeverWeightZeroOrOverloaded()
         => SchedulerProperties.NeverPicksWeightZeroOrOverloaded("fo");
+
+    [Fact]
+    public void Pick_RandomListsAndUpdates_EqualsKernelLinearScan()
+        => LeastLoadProperties.IndexedPickEqualsKernelScan("fo");
 }

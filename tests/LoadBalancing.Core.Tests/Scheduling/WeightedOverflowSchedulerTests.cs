@@ -50,4 +50,8 @@ public sealed class WeightedOverflowSchedulerTests
     [Fact]
     public void Pick_RandomWeightsAndFlags_NeverWeightZeroOrOverloaded()
         => SchedulerProperties.NeverPicksWeightZeroOrOverloaded("ovf");
+
+    [Fact]
+    public void Pick_RandomListsAndUpdates_EqualsKernelLinearScan()
+        => LeastLoadProperties.IndexedPickEqualsKernelScan("ovf");
 }

@@ -1,0 +1,361 @@
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
+using System.Net.Sockets;
+using LoadBalancing.Connections;
+using LoadBalancing.Forwarding.Proxy.Internal;
+using LoadBalancing.Model;
+using LoadBalancing.Runtime;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace LoadBalancing.Forwarding.Proxy;
+
+/// <summary>
+/// The userspace L4 proxy: a TCP listener or UDP socket per virtual service of a <see cref="ServiceTable"/>,
+/// scheduling every client through the IPVS <see cref="ConnectionTable"/> (same schedulers, persistence templates and
+/// ActiveConn/InActConn counters as the DR forwarder) and relaying bytes to the chosen real server. Runs on every
+/// OS without privileges.
+/// </summary>
+/// <remarks>
+/// <para>
+/// The forwarder follows <see cref="ServiceTable.Changed"/>: a new service gets a listener, a removed one loses it
+/// (accepted TCP connections finish; UDP sessions end with their socket). Weight-0 and removed real servers get
+/// no new connections (the scheduler and the table decide) while open ones continue.
+/// </para>
+/// <para>
+/// Supported: address-based TCP and UDP services with a port. Firewall-mark, SCTP and port-0 services need packet
+/// forwarding; they are logged as errors (EventId 1003) and skipped.
+/// </para>
+/// <para>
+/// Forwarding methods: the proxy always opens its own connection to the real server's address and port (the
+/// table's destination port). The method only selects the IPVS state table of the entry: <c>Masquerade</c> entries
+/// see both directions (INPUT/OUTPUT tables, as NAT), so <c>ipvsadm -Lc</c> shows CLOSE_WAIT/TIME_WAIT as for NAT;
+/// <c>Route</c>, <c>Tunnel</c> and <c>Local</c> entries are NOOUTPUT and follow the INPUT-ONLY table, exactly as
+/// under the DR forwarder (the server's FIN is not fed). Reply bytes are counted for every method.
+/// </para>
+/// <para>Zero-copy relaying (splice) is not used: each direction copies through one pooled buffer.</para>
+/// </remarks>
+public sealed class ProxyForwarder : IAsyncDisposable
+{
+    private static readonly TimeSpan DrainAfterAbort = TimeSpan.FromSeconds(5);
+
+    private readonly Lock _gate = new();
+    private readonly Dictionary<VirtualServiceKey, IProxyListener> _listeners = [];
+    private readonly HashSet<VirtualServiceKey> _reportedUnsupported = [];
+    private readonly ConcurrentDictionary<ITimedFlow, byte> _flows = new();
+    private readonly EventHandler _onChanged;
+    private ITimer? _sweeper;
+    private ITimer? _expiry;
+    private bool _running;
+    private TaskCompletionSource _drained = NewDrainSignal();
+
+    /// <summary>Initializes a stopped forwarder.</summary>
+    /// <param name="services">The services to serve.</param>
+    /// <param name="connections">The connection table; share it with the DR forwarder to share persistence and counters.</param>
+    /// <param name="options">Timeouts and limits; <see cref="ProxyForwarderOptions.Default"/> when <see langword="null"/>.</param>
+    /// <param name="logger">The logger, or <see langword="null"/>.</param>
+    /// <param name="timeProvider">The clock of the idle and connect timeouts; <see cref="TimeProvider.System"/> when <see langword="null"/>.</param>
+    public ProxyForwarder(ServiceTable services, ConnectionTable connections, ProxyForwarderOptions? options = null, ILogger<ProxyForwarder>? logger = null, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(connections);
+        Options = options ?? ProxyForwarderOptions.Default;
+        Options.Validate();
+        Services = services;
+        Connections = connections;
+        Logger = logger ?? (ILogger)NullLogger.Instance;
+        TimeProvider = timeProvider ?? TimeProvider.System;
+        ConnectTimeoutTicks = ToTimestampTicks(Options.ConnectTimeout);
+        IdleTimeoutTicks = ToTimestampTicks(Options.IdleTimeout);
+        UdpTimeoutTicks = ToTimestampTicks(Options.UdpSessionTimeout);
+        _onChanged = (_, _) => Reconcile();
+    }
+
+    /// <summary>
+    /// Raised (synchronously, before the next pick) when a connect to a real server fails or a UDP server answers
+    /// ICMP port unreachable: the hook for passive health checking. A handler that quiesces the server
+    /// (<see cref="ServiceTable.SetWeight"/> to 0) makes the retry of the same client avoid it. Handler exceptions
+    /// are logged and ignored.
+    /// </summary>
+    public event EventHandler<ProxyConnectFailedEventArgs>? ConnectFailed;
+
+    /// <summary>Gets the options.</summary>
+    public ProxyForwarderOptions Options { get; }
+
+    /// <summary>Gets a value indicating whether the forwarder is started.</summary>
+    public bool IsRunning
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _running;
+            }
+        }
+    }
+
+    /// <summary>Gets the services that currently have a bound listener.</summary>
+    public ImmutableArray<VirtualServiceKey> ListeningServices
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _listeners.Keys];
+            }
+        }
+    }
+
+    /// <summary>Gets the number of open TCP connections and UDP sessions.</summary>
+    public int OpenFlows => _flows.Count;
+
+    internal ServiceTable Services { get; }
+
+    internal ConnectionTable Connections { get; }
+
+    internal ILogger Logger { get; }
+
+    internal TimeProvider TimeProvider { get; }
+
+    internal long ConnectTimeoutTicks { get; }
+
+    internal long IdleTimeoutTicks { get; }
+
+    internal long UdpTimeoutTicks { get; }
+
+    /// <summary>
+    /// Starts listening for every supported service of the table and follows its changes. Services whose socket
+    /// cannot be bound are logged (EventId 1002) and retried on the next table change.
+    /// </summary>
+    public void Start()
+    {
+        lock (_gate)
+        {
+            if (_running)
+            {
+                return;
+            }
+
+            _running = true;
+            _drained = NewDrainSignal();
+            Services.Changed += _onChanged;
+            var period = SweepPeriod(Options);
+            _sweeper = TimeProvider.CreateTimer(static state => ((ProxyForwarder)state!).Sweep(), this, period, period);
+            if (Options.RunConnectionTableExpiry)
+            {
+                _expiry = Connections.StartExpiryTimer();
+            }
+        }
+
+        Reconcile();
+    }
+
+    /// <summary>
+    /// Stops listening, then waits for open connections to finish; when <paramref name="cancellationToken"/> is
+    /// cancelled, the remaining connections are reset.
+    /// </summary>
+    /// <param name="cancellationToken">Cancel to stop waiting for open connections and reset them.</param>
+    /// <returns>A task that completes when every connection has ended.</returns>
+    public async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            if (!_running)
+            {
+                return;
+            }
+
+            _running = false;
+            Services.Changed -= _onChanged;
+            foreach (var listener in _listeners.Values)
+            {
+                listener.Dispose();
+                ProxyLog.ListenerStopped(Logger, listener.Key);
+            }
+
+            _listeners.Clear();
+            _reportedUnsupported.Clear();
+        }
+
+        var drained = _drained;
+        SignalIfDrained();
+        try
+        {
+            await drained.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            foreach (var flow in _flows.Keys)
+            {
+                flow.Abort();
+            }
+
+            // Aborting closes the sockets, so every relay loop ends promptly; the bound only guards against a bug.
+            try
+            {
+                await drained.Task.WaitAsync(DrainAfterAbort, TimeProvider.System, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+            }
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                _sweeper?.Dispose();
+                _sweeper = null;
+                _expiry?.Dispose();
+                _expiry = null;
+            }
+        }
+    }
+
+    /// <summary>Stops the forwarder and resets every open connection.</summary>
+    /// <returns>A task that completes when every connection has ended.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync().ConfigureAwait(false);
+        await StopAsync(cancelled.Token).ConfigureAwait(false);
+    }
+
+    internal void Track(ITimedFlow flow) => _flows.TryAdd(flow, 0);
+
+    internal void Untrack(ITimedFlow flow)
+    {
+        _flows.TryRemove(flow, out _);
+        SignalIfDrained();
+    }
+
+    internal void ReportConnectFailure(VirtualServiceKey service, RealServerState destination, ServiceProtocol protocol, SocketError error, int attempt)
+    {
+        ProxyLog.ConnectFailed(Logger, destination, service, error, attempt);
+        var handler = ConnectFailed;
+        if (handler is null)
+        {
+            return;
+        }
+
+        try
+        {
+            handler(this, new ProxyConnectFailedEventArgs(service, destination, protocol, error, attempt));
+        }
+#pragma warning disable CA1031 // A subscriber's bug must not kill the relay of an unrelated client.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            ProxyLog.FailureHandlerFailed(Logger, ex);
+        }
+    }
+
+    private static TaskCompletionSource NewDrainSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>The sweeper runs four times per shortest timeout, between 10 ms and 1 s, so a timeout fires at most 25% late.</summary>
+    private static TimeSpan SweepPeriod(ProxyForwarderOptions options)
+    {
+        var shortest = TimeSpan.FromTicks(Math.Min(options.ConnectTimeout.Ticks, Math.Min(options.IdleTimeout.Ticks, options.UdpSessionTimeout.Ticks)));
+        return TimeSpan.FromTicks(Math.Clamp(shortest.Ticks / 4, TimeSpan.TicksPerMillisecond * 10, TimeSpan.TicksPerSecond));
+    }
+
+    private static (bool Supported, string? Reason) Supports(VirtualServiceKey key)
+    {
+        if (key.IsFirewallMark)
+        {
+            return (false, "firewall-mark services select packets, which a socket proxy never sees");
+        }
+
+        if (key.Protocol is not (ServiceProtocol.Tcp or ServiceProtocol.Udp))
+        {
+            return (false, "only TCP and UDP are proxied");
+        }
+
+        return key.Port == 0 ? (false, "port-0 (all ports) services cannot be listened on") : (true, null);
+    }
+
+    private long ToTimestampTicks(TimeSpan span) => (long)(span.TotalSeconds * TimeProvider.TimestampFrequency);
+
+    private void SignalIfDrained()
+    {
+        bool running;
+        lock (_gate)
+        {
+            running = _running;
+        }
+
+        if (!running && _flows.IsEmpty)
+        {
+            _drained.TrySetResult();
+        }
+    }
+
+    private void Sweep()
+    {
+        var now = TimeProvider.GetTimestamp();
+        foreach (var flow in _flows.Keys)
+        {
+            flow.CheckTimeouts(now);
+        }
+    }
+
+    /// <summary>Brings the listeners in line with the service table.</summary>
+    private void Reconcile()
+    {
+        lock (_gate)
+        {
+            if (!_running)
+            {
+                return;
+            }
+
+            var wanted = new HashSet<VirtualServiceKey>();
+            var present = new HashSet<VirtualServiceKey>();
+            foreach (var service in Services.Services)
+            {
+                var key = service.Key;
+                present.Add(key);
+                var (supported, reason) = Supports(key);
+                if (!supported)
+                {
+                    if (_reportedUnsupported.Add(key))
+                    {
+                        ProxyLog.ServiceNotSupported(Logger, key, reason!);
+                    }
+
+                    continue;
+                }
+
+                wanted.Add(key);
+                if (_listeners.ContainsKey(key))
+                {
+                    continue;
+                }
+
+                IProxyListener listener = key.Protocol == ServiceProtocol.Tcp ? new TcpProxyListener(this, key) : new UdpProxyListener(this, key);
+                var error = listener.Start();
+                if (error == SocketError.Success)
+                {
+                    _listeners.Add(key, listener);
+                    ProxyLog.ListenerStarted(Logger, key);
+                }
+                else
+                {
+                    ProxyLog.ListenerFailed(Logger, key, error);
+                }
+            }
+
+            foreach (var (key, listener) in _listeners.ToArray())
+            {
+                if (!wanted.Contains(key))
+                {
+                    listener.Dispose();
+                    _listeners.Remove(key);
+                    ProxyLog.ListenerStopped(Logger, key);
+                }
+            }
+
+            // A removed unsupported service is reported again if it comes back.
+            _reportedUnsupported.IntersectWith(present);
+        }
+    }
+}

@@ -1,0 +1,38 @@
+using LoadBalancing.Connections;
+using LoadBalancing.Forwarding.Proxy;
+using LoadBalancing.Runtime;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers the userspace L4 proxy.</summary>
+public static class ProxyForwarderBuilderExtensions
+{
+    /// <summary>
+    /// Adds a <see cref="ProxyForwarder"/> over the registered <see cref="ServiceTable"/>, plus a
+    /// <see cref="ConnectionTable"/> on the registered <see cref="TimeProvider"/> if none is registered yet (the
+    /// DR forwarder shares it, so both see the same persistence templates and counters). The host starts the
+    /// forwarder (<see cref="ProxyForwarder.Start"/>) and stops it (<see cref="ProxyForwarder.StopAsync"/>).
+    /// </summary>
+    /// <param name="builder">The builder returned by <c>AddLoadBalancing()</c>.</param>
+    /// <param name="options">Timeouts, limits and PROXY protocol; the defaults when <see langword="null"/>.</param>
+    /// <returns>The builder.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range (the message names it).</exception>
+    public static ILoadBalancingBuilder AddProxyForwarder(this ILoadBalancingBuilder builder, ProxyForwarderOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        options ??= ProxyForwarderOptions.Default;
+        options.Validate();
+        var services = builder.Services;
+        services.TryAddSingleton(sp => new ConnectionTable(sp.GetService<TimeProvider>()));
+        services.TryAddSingleton(options);
+        services.TryAddSingleton(sp => new ProxyForwarder(
+            sp.GetRequiredService<ServiceTable>(),
+            sp.GetRequiredService<ConnectionTable>(),
+            sp.GetRequiredService<ProxyForwarderOptions>(),
+            sp.GetService<ILogger<ProxyForwarder>>(),
+            sp.GetService<TimeProvider>()));
+        return builder;
+    }
+}
