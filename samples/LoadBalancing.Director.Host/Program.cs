@@ -9,7 +9,7 @@ if (args is ["demo", ..])
     return await DemoRunner.RunAsync(Console.Out);
 }
 
-// The director: rules file + discovery, health checks, the control API lbadm talks to. Runs as a plain process or
+// The director: rules file + discovery, health checks, the userspace proxy forwarder, the control API lbadm talks to. Runs as a plain process or
 // under systemd (Type=notify: READY/STOPPING notifications, watchdog pings when WatchdogSec is set).
 var builder = Host.CreateApplicationBuilder(args);
 builder.Services.AddSystemd();
@@ -19,7 +19,8 @@ if (Microsoft.Extensions.Hosting.Systemd.SystemdHelpers.IsSystemdService())
 }
 
 builder.Services.Configure<DirectorOptions>(builder.Configuration.GetSection("Director"));
-builder.Services.AddLoadBalancing().AddDirector().AddHealthChecks();
+builder.Services.AddLoadBalancing().AddDirector().AddHealthChecks().AddProxyForwarder();
+builder.Services.AddHostedService<ProxyForwarderHostedService>();
 
 using var host = builder.Build();
 await host.RunAsync();

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Grpc.Net.Client;
+using LoadBalancing.Forwarding.Proxy;
 using LoadBalancing.Grpc;
 using LoadBalancing.Grpc.Control;
 using LoadBalancing.Health;
@@ -17,7 +18,8 @@ using Microsoft.Extensions.Logging;
 namespace LoadBalancing.Director.Host.Demo;
 
 /// <summary>
-/// The zero-setup demo: three HTTP real servers on 127.0.0.2-4, a director with health checks whose table is built
+/// The zero-setup demo: three HTTP real servers on 127.0.0.2-4, a director in proxy mode on 127.0.0.1 with health
+/// checks, whose table is built
 /// through its control API exactly as <c>lbadm</c> would, a burst of requests, one server killed (it leaves) and
 /// restarted (it rejoins), and the <c>lbadm -Ln</c> / <c>-Ln --stats</c> views along the way. No root, no
 /// external services; exits 0 when every step behaved as described.
@@ -70,8 +72,8 @@ internal static class DemoRunner
             await ListAsync(output, client, ListOptions.Numeric);
 
             var key = RuleParser.ParseArguments(["-D", "-t", vip]).Service!.Value;
-            var traffic = host.Services.GetService<IDemoTraffic>() ?? new SchedulerTraffic(table, key);
-            output.WriteLine($"# traffic: {traffic.Description}");
+            var traffic = new VirtualServiceClient(IPEndPoint.Parse(vip));
+            output.WriteLine($"# client -> {vip} (director, proxy mode) -> real servers");
 
             var first = await BurstAsync(output, traffic, 60);
             failures += Check(output, first.GetValueOrDefault("rs1") == 10 && first.GetValueOrDefault("rs2") == 20 && first.GetValueOrDefault("rs3") == 30, "wrr 1:2:3 gives 10/20/30 of 60");
@@ -143,8 +145,8 @@ internal static class DemoRunner
                 Jitter = 0,
             });
 
-        // When the userspace proxy forwarder is available, register it here and an IDemoTraffic that sends to the
-        // virtual address; the demo then takes that path instead of SchedulerTraffic.
+        builder.Services.AddLoadBalancing().AddProxyForwarder(new ProxyForwarderOptions { ConnectTimeout = TimeSpan.FromSeconds(1) });
+        builder.Services.AddHostedService<ProxyForwarderHostedService>();
         return builder.Build();
     }
 
@@ -155,13 +157,13 @@ internal static class DemoRunner
         IpvsListing.WriteList(output, ControlMapper.ToModel(table), options);
     }
 
-    private static async Task<Dictionary<string, int>> BurstAsync(TextWriter output, IDemoTraffic traffic, int count)
+    private static async Task<Dictionary<string, int>> BurstAsync(TextWriter output, VirtualServiceClient traffic, int count)
     {
         var tally = new Dictionary<string, int>(StringComparer.Ordinal);
         var failed = 0;
         for (var i = 0; i < count; i++)
         {
-            if (await traffic.SendAsync(i, CancellationToken.None) is { } name)
+            if (await traffic.SendAsync(CancellationToken.None) is { } name)
             {
                 tally[name] = tally.GetValueOrDefault(name) + 1;
             }
