@@ -11,7 +11,8 @@ if (args is ["demo", ..])
 
 // The director: rules file + discovery, health checks, the userspace proxy forwarder, the control API lbadm talks to. Runs as a plain process or
 // under systemd (Type=notify: READY/STOPPING notifications, watchdog pings when WatchdogSec is set).
-var builder = Host.CreateApplicationBuilder(args);
+// appsettings.json next to the binary: systemd starts services in /, not in the install directory.
+var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.Services.AddSystemd();
 if (Microsoft.Extensions.Hosting.Systemd.SystemdHelpers.IsSystemdService())
 {

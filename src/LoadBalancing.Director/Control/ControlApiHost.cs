@@ -46,6 +46,7 @@ internal sealed partial class ControlApiHost(
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(loggerFactory);
+        builder.Services.AddSingleton<IHostLifetime, HostedLifetime>();
         builder.Services.AddSingleton(table);
         builder.Services.AddSingleton(options);
         foreach (var source in connections)
