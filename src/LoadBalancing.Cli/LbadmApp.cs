@@ -39,10 +39,23 @@ internal static class LbadmApp
         }
     }
 
+    /// <summary>Where the rules live when neither <c>--rules-file</c> nor <c>LBADM_RULES_FILE</c> says.</summary>
+    public const string DefaultRulesFile = RulesFile.DefaultPath;
+
+    /// <summary>The environment variable that overrides <see cref="DefaultRulesFile"/>.</summary>
+    public const string RulesFileVariable = "LBADM_RULES_FILE";
+
+    /// <summary>The environment variable that makes a director the default target (<c>unix:PATH</c> or <c>https://host:port</c>).</summary>
+    public const string DirectorVariable = "LBADM_DIRECTOR";
+
+    /// <summary>The environment variable with the bearer token for a director reached over TCP.</summary>
+    public const string TokenVariable = "LBADM_DIRECTOR_TOKEN";
+
     private static int RunCore(string[] args, TextReader stdin, TextWriter stdout, TextWriter stderr, Func<string, string?> environment)
     {
         var rest = new List<string>(args.Length);
         string? rulesFile = null;
+        string? director = null;
         var json = false;
         for (var i = 0; i < args.Length; i++)
         {
@@ -51,19 +64,30 @@ internal static class LbadmApp
             {
                 json = true;
             }
-            else if (arg == "--rules-file")
+            else if (arg is "--rules-file" or "--director")
             {
                 if (i + 1 >= args.Length)
                 {
-                    stderr.Write("--rules-file: missing argument\n");
+                    stderr.Write($"{arg}: missing argument\n");
                     return 255;
                 }
 
-                rulesFile = args[++i];
+                if (arg == "--director")
+                {
+                    director = args[++i];
+                }
+                else
+                {
+                    rulesFile = args[++i];
+                }
             }
             else if (arg.StartsWith("--rules-file=", StringComparison.Ordinal))
             {
                 rulesFile = arg["--rules-file=".Length..];
+            }
+            else if (arg.StartsWith("--director=", StringComparison.Ordinal))
+            {
+                director = arg["--director=".Length..];
             }
             else
             {
@@ -71,7 +95,11 @@ internal static class LbadmApp
             }
         }
 
-        var store = new RulesFileStore(rulesFile ?? environment(RulesFileStore.PathVariable) ?? RulesFileStore.DefaultPath);
+        if (rulesFile is not null && director is not null)
+        {
+            stderr.Write("--rules-file and --director are mutually exclusive\n");
+            return 2;
+        }
 
         // ipvsadm without arguments lists the table with names.
         RuleCommand command;
@@ -106,32 +134,53 @@ internal static class LbadmApp
             case RuleCommandKind.Version:
                 stdout.Write(Usage.VersionLine);
                 return 0;
+        }
+
+        // Target: an explicit flag, else LBADM_DIRECTOR, else the rules file (LBADM_RULES_FILE or the default).
+        director ??= rulesFile is null ? environment(DirectorVariable) : null;
+        try
+        {
+            using ILbadmTarget target = director is not null
+                ? new DirectorTarget(director, environment(TokenVariable))
+                : new RulesFileTarget(new RulesFile(rulesFile ?? environment(RulesFileVariable) ?? DefaultRulesFile));
+            return Execute(target, director is not null, command, json, stdin, stdout, stderr);
+        }
+        catch (TargetException e)
+        {
+            stderr.Write($"{Program}: {e.Message}\n");
+            return 1;
+        }
+    }
+
+    private static int Execute(ILbadmTarget target, bool isDirector, RuleCommand command, bool json, TextReader stdin, TextWriter stdout, TextWriter stderr)
+    {
+        switch (command.Kind)
+        {
             case RuleCommandKind.List:
-                return WithTable(store, stderr, config => List(config, command, json, stdout, stderr));
+                return List(target, command, json, stdout, stderr);
             case RuleCommandKind.Save:
-                return WithTable(store, stderr, config =>
-                {
-                    IpvsListing.WriteSave(stdout, ListingSnapshot.FromConfig(config), command.ListOptions);
-                    return 0;
-                });
+                IpvsListing.WriteSave(stdout, target.Load(), command.ListOptions);
+                return 0;
             case RuleCommandKind.Restore:
-                return Restore(store, stdin, stderr);
+                return Restore(target, stdin, stderr);
             case RuleCommandKind.StartDaemon:
             case RuleCommandKind.StopDaemon:
-                stderr.Write("Connection sync daemons need a running director; a rules file has none\n");
+                stderr.Write(isDirector
+                    ? "Connection sync daemons are not supported by this director\n"
+                    : "Connection sync daemons need a running director; a rules file has none\n");
                 return 255;
             default:
-                return Change(store, command, stderr);
+                return Change(target, command, stderr);
         }
     }
 
     private static string TryHelp => $"Try `{Program} -h' or '{Program} --help' for more information.\n";
 
-    private static int Change(RulesFileStore store, RuleCommand command, TextWriter stderr)
+    private static int Change(ILbadmTarget target, RuleCommand command, TextWriter stderr)
     {
         try
         {
-            store.Update(config => RuleEditor.Apply(config, command));
+            target.Apply(command);
             return 0;
         }
         catch (RuleApplyException e)
@@ -139,16 +188,17 @@ internal static class LbadmApp
             stderr.Write(e.Message + "\n");
             return RuleApplyException.ExitStatus;
         }
-        catch (Exception e) when (e is RuleParseException or ConfigValidationException)
+        catch (ConfigValidationException e)
         {
-            return StoreError(store, e, stderr);
+            stderr.Write(e.Message + "\n");
+            return RuleApplyException.ExitStatus;
         }
     }
 
-    private static int Restore(RulesFileStore store, TextReader stdin, TextWriter stderr)
+    private static int Restore(ILbadmTarget target, TextReader stdin, TextWriter stderr)
     {
         // The whole input is parsed before the table is touched; then every line is applied to a copy, which
-        // is validated as a whole and written in one rename. A failed restore changes nothing.
+        // is validated as a whole and swapped in at once. A failed restore changes nothing.
         IReadOnlyList<RuleCommand> commands;
         try
         {
@@ -167,7 +217,7 @@ internal static class LbadmApp
 
         try
         {
-            store.Update(config => RuleEditor.ApplyAll(config, commands));
+            target.Restore(commands);
             return 0;
         }
         catch (RuleApplyException e)
@@ -180,55 +230,30 @@ internal static class LbadmApp
             stderr.Write($"{Program}: restore: {e.Message}\n");
             return RuleApplyException.ExitStatus;
         }
-        catch (RuleParseException e)
-        {
-            return StoreError(store, e, stderr);
-        }
     }
 
-    private static int WithTable(RulesFileStore store, TextWriter stderr, Func<LoadBalancerConfig, int> action)
-    {
-        LoadBalancerConfig config;
-        try
-        {
-            config = store.Load();
-        }
-        catch (Exception e) when (e is RuleParseException or RuleApplyException or ConfigValidationException)
-        {
-            return StoreError(store, e, stderr);
-        }
-
-        return action(config);
-    }
-
-    private static int StoreError(RulesFileStore store, Exception e, TextWriter stderr)
-    {
-        var detail = e switch
-        {
-            RuleParseException p => p.ToLocatedString(),
-            RuleApplyException a => $"line {a.Line}: {a.Message}",
-            _ => e.Message,
-        };
-        stderr.Write($"{Program}: {store.Path}: {detail}\n");
-        return 1;
-    }
-
-    private static int List(LoadBalancerConfig config, RuleCommand command, bool json, TextWriter stdout, TextWriter stderr)
+    private static int List(ILbadmTarget target, RuleCommand command, bool json, TextWriter stdout, TextWriter stderr)
     {
         var options = command.ListOptions;
         if ((options & ListOptions.Connections) != 0)
         {
-            // A rules file has no connections: ipvsadm's two header lines and no rows.
+            var rows = target.ConnectionRows(options);
             stdout.Write("IPVS connection entries\n");
             stdout.Write((options & ListOptions.PersistentConnections) != 0
                 ? "pro expire state       source             virtual            destination        pe name          pe_data\n"
                 : "pro expire state       source             virtual            destination\n");
+            foreach (var row in rows)
+            {
+                stdout.Write(row);
+            }
+
             return 0;
         }
 
+        var snapshot = target.Load();
         if (command.Service is null && (options & ListOptions.Timeouts) != 0)
         {
-            IpvsListing.WriteTimeouts(stdout, config.Timeouts);
+            IpvsListing.WriteTimeouts(stdout, snapshot.Timeouts);
             return 0;
         }
 
@@ -237,7 +262,6 @@ internal static class LbadmApp
             return 0;
         }
 
-        var snapshot = ListingSnapshot.FromConfig(config);
         if (json)
         {
             var services = IpvsListing.Order(snapshot, options);

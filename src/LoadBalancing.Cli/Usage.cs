@@ -82,8 +82,11 @@ internal static class Usage
           --sched-flags  -b flags             scheduler flags (comma-separated)
 
         lbadm options:
-          --rules-file PATH                   the rules file to use (default ${RulesFileStore.PathVariable},
-                                              else {RulesFileStore.DefaultPath})
+          --rules-file PATH                   the rules file to use (default ${LbadmApp.RulesFileVariable},
+                                              else {LbadmApp.DefaultRulesFile})
+          --director ADDRESS                  a running director: unix:PATH or https://HOST:PORT
+                                              (default ${LbadmApp.DirectorVariable}; when unset, the
+                                              rules file is the target; token in ${LbadmApp.TokenVariable})
           --json                              with -L: machine-readable output
 
         """;

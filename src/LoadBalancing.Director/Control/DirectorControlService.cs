@@ -1,0 +1,186 @@
+using System.Globalization;
+using System.Threading.Channels;
+using Google.Protobuf;
+using Grpc.Core;
+using LoadBalancing.Director.Configuration;
+using LoadBalancing.Director.Connections;
+using LoadBalancing.Grpc;
+using LoadBalancing.Grpc.Control;
+using LoadBalancing.Model;
+using LoadBalancing.Rules;
+using Microsoft.Extensions.Logging;
+
+namespace LoadBalancing.Director.Control;
+
+/// <summary>
+/// The control API: every change becomes a Core <see cref="RuleCommand"/> applied by <see cref="RuleEditor"/>
+/// (the same code as <c>lbadm --rules-file</c>), so refusals carry ipvsadm's messages; a failed call changes nothing.
+/// </summary>
+internal sealed partial class DirectorControlService(
+    DirectorTable table,
+    IEnumerable<IConnectionSource> connections,
+    ILogger<DirectorControlService> logger) : Grpc.Control.Director.DirectorBase
+{
+    public override Task<ChangeReply> AddService(ServiceRequest request, ServerCallContext context)
+        => Change(context, () => new RuleCommand { Kind = RuleCommandKind.AddService, ServiceConfig = ControlMapper.ToModel(request.Service), Service = ControlMapper.ToModel(request.Service).Key });
+
+    public override Task<ChangeReply> EditService(ServiceRequest request, ServerCallContext context)
+        => Change(context, () => new RuleCommand { Kind = RuleCommandKind.EditService, ServiceConfig = ControlMapper.ToModel(request.Service), Service = ControlMapper.ToModel(request.Service).Key });
+
+    public override Task<ChangeReply> DeleteService(ServiceKeyRequest request, ServerCallContext context)
+        => Change(context, () => new RuleCommand { Kind = RuleCommandKind.DeleteService, Service = ControlMapper.ToModel(request.Service) });
+
+    public override Task<ChangeReply> AddServer(ServerRequest request, ServerCallContext context)
+        => Change(context, () => ServerCommand(RuleCommandKind.AddServer, request));
+
+    public override Task<ChangeReply> EditServer(ServerRequest request, ServerCallContext context)
+        => Change(context, () => ServerCommand(RuleCommandKind.EditServer, request));
+
+    public override Task<ChangeReply> DeleteServer(ServerRequest request, ServerCallContext context)
+        => Change(context, () => ServerCommand(RuleCommandKind.DeleteServer, request));
+
+    public override Task<ChangeReply> Clear(ClearRequest request, ServerCallContext context)
+        => Change(context, () => new RuleCommand { Kind = RuleCommandKind.Clear });
+
+    public override Task<ChangeReply> SetTimeouts(Timeouts request, ServerCallContext context)
+        => Change(context, () => ControlMapper.ToModel(new Command { Kind = CommandKind.SetTimeouts, Timeouts = request }));
+
+    public override Task<ChangeReply> Zero(ZeroRequest request, ServerCallContext context)
+        => Guard(context, () =>
+        {
+            VirtualServiceKey? key = request.Service is null ? null : ControlMapper.ToModel(request.Service);
+            return new ChangeReply { Generation = table.Zero(key) };
+        });
+
+    public override Task<ChangeReply> Restore(RestoreRequest request, ServerCallContext context)
+        => Guard(context, () =>
+        {
+            var commands = request.Commands.Select(ControlMapper.ToModel).ToList();
+            var names = table.SchedulerNames;
+            var generation = table.Change(config => RuleEditor.ApplyAll(config, commands.Where(c => c.Kind != RuleCommandKind.Zero), names));
+
+            // -Z lines zero runtime counters; the configuration only had to accept them.
+            foreach (var zero in commands.Where(c => c.Kind == RuleCommandKind.Zero))
+            {
+                generation = table.Zero(zero.Service);
+            }
+
+            Log.Changed(logger, context.Method, generation);
+            return new ChangeReply { Generation = generation };
+        });
+
+    public override Task<Table> List(ListRequest request, ServerCallContext context)
+        => Task.FromResult(ControlMapper.ToMessage(table.Snapshot(), table.Generation));
+
+    public override Task<ConnectionList> ListConnections(ListConnectionsRequest request, ServerCallContext context)
+    {
+        var list = new ConnectionList();
+        foreach (var c in connections.SelectMany(s => s.GetConnections()))
+        {
+            list.Entries.Add(new ConnectionEntry
+            {
+                Protocol = (Protocol)(int)c.Protocol,
+                ExpiresSeconds = (uint)Math.Max(0, c.Expires.TotalSeconds),
+                State = c.State,
+                ClientAddress = Bytes(c.ClientAddress),
+                ClientPort = c.ClientPort,
+                VirtualAddress = Bytes(c.VirtualAddress),
+                VirtualPort = c.VirtualPort,
+                DestinationAddress = Bytes(c.DestinationAddress),
+                DestinationPort = c.DestinationPort,
+            });
+        }
+
+        return Task.FromResult(list);
+    }
+
+    public override async Task Watch(WatchRequest request, IServerStreamWriter<Table> responseStream, ServerCallContext context)
+    {
+        // One pending signal is enough: every write sends the whole table as it is then.
+        var signal = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropOldest });
+        void OnChanged(object? sender, EventArgs e) => signal.Writer.TryWrite(true);
+        table.Changed += OnChanged;
+        try
+        {
+            await responseStream.WriteAsync(ControlMapper.ToMessage(table.Snapshot(), table.Generation), context.CancellationToken).ConfigureAwait(false);
+            while (await signal.Reader.WaitToReadAsync(context.CancellationToken).ConfigureAwait(false))
+            {
+                signal.Reader.TryRead(out _);
+                await responseStream.WriteAsync(ControlMapper.ToMessage(table.Snapshot(), table.Generation), context.CancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            table.Changed -= OnChanged;
+        }
+    }
+
+    private static RuleCommand ServerCommand(RuleCommandKind kind, ServerRequest request) => new()
+    {
+        Kind = kind,
+        Service = ControlMapper.ToModel(request.Service),
+        Server = ControlMapper.ToModel(request.Server),
+    };
+
+    private static ByteString Bytes(NetworkAddress address)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        return ByteString.CopyFrom(bytes[..address.WriteBytes(bytes)]);
+    }
+
+    private Task<ChangeReply> Change(ServerCallContext context, Func<RuleCommand> command)
+        => Guard(context, () =>
+        {
+            var rule = command();
+            var names = table.SchedulerNames;
+            var generation = table.Change(config => RuleEditor.Apply(config, rule, names));
+            Log.Changed(logger, context.Method, generation);
+            return new ChangeReply { Generation = generation };
+        });
+
+    private Task<T> Guard<T>(ServerCallContext context, Func<T> action)
+    {
+        try
+        {
+            return Task.FromResult(action());
+        }
+        catch (FormatException e)
+        {
+            throw Refuse(context, StatusCode.InvalidArgument, e.Message, new Metadata { { ControlErrors.KindTrailer, ControlErrors.MalformedRequest } });
+        }
+        catch (RuleApplyException e)
+        {
+            throw Refuse(context, StatusCode.FailedPrecondition, e.Message, new Metadata { { ControlErrors.RuleLineTrailer, e.Line.ToString(CultureInfo.InvariantCulture) } });
+        }
+        catch (ConfigValidationException e)
+        {
+            throw Refuse(context, StatusCode.InvalidArgument, e.Message, new Metadata { { ControlErrors.KindTrailer, ControlErrors.InvalidTable } });
+        }
+        catch (RuleParseException e)
+        {
+            throw Refuse(context, StatusCode.FailedPrecondition, $"the rules file is not valid ({e.ToLocatedString()}); fix it, then retry", []);
+        }
+        catch (IOException e)
+        {
+            throw Refuse(context, StatusCode.Unavailable, $"the rules file could not be written: {e.Message}", []);
+        }
+    }
+
+    private RpcException Refuse(ServerCallContext context, StatusCode code, string detail, Metadata trailers)
+    {
+        Log.Refused(logger, context.Method, code, detail);
+        return new RpcException(new Status(code, detail), trailers);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1020, Level = LogLevel.Information, Message = "Control {Method}: applied, generation {Generation}")]
+        public static partial void Changed(ILogger logger, string method, ulong generation);
+
+        [LoggerMessage(EventId = 1021, Level = LogLevel.Warning, Message = "Control {Method} refused ({Code}): {Detail}")]
+        public static partial void Refused(ILogger logger, string method, StatusCode code, string detail);
+    }
+}

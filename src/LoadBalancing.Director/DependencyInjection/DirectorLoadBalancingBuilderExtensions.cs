@@ -1,0 +1,69 @@
+using LoadBalancing.Director;
+using LoadBalancing.Director.Configuration;
+using LoadBalancing.Director.Control;
+using LoadBalancing.Director.Discovery;
+using LoadBalancing.Model;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Adds the director to a LoadBalancing setup: <c>services.AddLoadBalancing().AddDirector(...)</c>.</summary>
+public static class DirectorLoadBalancingBuilderExtensions
+{
+    /// <summary>
+    /// Adds the director: the table from <see cref="DirectorOptions.RulesFile"/> and the discovery providers
+    /// (reloaded on SIGHUP and file change), the static provider of <see cref="DirectorOptions.StaticRules"/>,
+    /// and the gRPC control API. Options are validated when the host starts.
+    /// </summary>
+    /// <param name="builder">The builder.</param>
+    /// <param name="configure">Configures the options (after any configuration binding).</param>
+    /// <returns>The builder.</returns>
+    public static ILoadBalancingBuilder AddDirector(this ILoadBalancingBuilder builder, Action<DirectorOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+        var optionsBuilder = services.AddOptions<DirectorOptions>().ValidateOnStart();
+        if (configure is not null)
+        {
+            optionsBuilder.Configure(configure);
+        }
+
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DirectorOptions>, DirectorOptionsValidator>());
+        services.TryAddSingleton<DirectorTable>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IDiscoveryProvider, StaticRulesDiscoveryProvider>());
+
+        // Order matters: the table is loaded before the control API accepts calls.
+        services.AddHostedService<DirectorHostedService>();
+        services.TryAddSingleton<ControlApiHost>();
+        services.AddHostedService(sp => sp.GetRequiredService<ControlApiHost>());
+        return builder;
+    }
+
+    /// <summary>Adds a discovery provider; its services are merged under the rules file's.</summary>
+    /// <typeparam name="TProvider">The provider type, resolved from DI.</typeparam>
+    /// <param name="builder">The builder.</param>
+    /// <returns>The builder.</returns>
+    public static ILoadBalancingBuilder AddDiscoveryProvider<[System.Diagnostics.CodeAnalysis.DynamicallyAccessedMembers(System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.PublicConstructors)] TProvider>(this ILoadBalancingBuilder builder)
+        where TProvider : class, IDiscoveryProvider
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddSingleton<IDiscoveryProvider, TProvider>();
+        return builder;
+    }
+
+    /// <summary>Adds a static discovery provider with fixed services.</summary>
+    /// <param name="builder">The builder.</param>
+    /// <param name="name">The provider's name, for logs.</param>
+    /// <param name="config">The services.</param>
+    /// <returns>The builder.</returns>
+    public static ILoadBalancingBuilder AddStaticDiscovery(this ILoadBalancingBuilder builder, string name, LoadBalancerConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(config);
+        builder.Services.AddSingleton<IDiscoveryProvider>(new StaticDiscoveryProvider(name, config));
+        return builder;
+    }
+}
