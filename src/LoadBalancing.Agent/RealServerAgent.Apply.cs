@@ -34,7 +34,7 @@ internal sealed partial class RealServerAgent
                     state.Addresses.Add(new AddressRecord(a.Interface, a.Address.ToString(), a.PrefixLength));
                     break;
                 case MountChange m when !state.Mounts.Any(r => r.Unit == m.Spec.Unit):
-                    state.Mounts.Add(new MountRecord(m.Spec.Unit, m.Persistence, m.UnitFile));
+                    state.Mounts.Add(new MountRecord(m.Spec.Unit, m.Persistence, m.UnitFile is null ? null : Path.GetRelativePath(options.UnitRoot, m.UnitFile)));
                     break;
             }
         }

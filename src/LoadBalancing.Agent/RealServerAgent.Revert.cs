@@ -62,7 +62,7 @@ internal sealed partial class RealServerAgent
         return done;
     }
 
-    private static async Task UnmountAsync(SystemdManager systemd, MountRecord mount, CancellationToken cancellationToken)
+    private async Task UnmountAsync(SystemdManager systemd, MountRecord mount, CancellationToken cancellationToken)
     {
         var status = await systemd.GetUnitStatusAsync(mount.Unit).ConfigureAwait(false);
         if (status.ActiveState is "active" or "activating" or "reloading")
@@ -86,7 +86,12 @@ internal sealed partial class RealServerAgent
                 // Already disabled or the file is gone: nothing left to undo.
             }
 
-            File.Delete(mount.UnitFile);
+            var path = Path.Combine(options.UnitRoot, mount.UnitFile);
+            if (File.Exists(path))
+            {
+                File.Delete(path);
+            }
+
             await systemd.ReloadAsync().ConfigureAwait(false);
         }
 
