@@ -2,6 +2,7 @@ using System.Diagnostics;
 using LoadBalancing.Agent.Configuration;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 
 namespace LoadBalancing.Agent.Cli;
@@ -99,8 +100,9 @@ internal static class AgentCommand
             error.WriteLine($"lbagent: {verb} failed: {ex.Message}");
             return 1;
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Net.Sockets.SocketException or Tmds.DBus.Protocol.DBusExceptionBase)
+        catch (Exception ex) when (ex is not OutOfMemoryException)
         {
+            // Operators get one line, not a stack trace; the type name says which layer failed.
             error.WriteLine($"lbagent: {verb} failed: {ex.GetType().Name}: {ex.Message}");
             return 1;
         }
@@ -125,6 +127,9 @@ internal static class AgentCommand
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], ContentRootPath = AppContext.BaseDirectory });
         builder.Configuration.AddConfiguration(configuration);
         builder.Services.AddSystemd();
+
+        // AddSystemd registers the notifier only under systemd; the service pings through it either way (a no-op outside).
+        builder.Services.TryAddSingleton<Microsoft.Extensions.Hosting.Systemd.ISystemdNotifier, Microsoft.Extensions.Hosting.Systemd.SystemdNotifier>();
         builder.Services.AddSingleton(agent);
         builder.Services.AddHostedService<AgentService>();
         using var host = builder.Build();
