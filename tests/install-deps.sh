@@ -7,6 +7,8 @@ packages=(
   # Add Debian packages here as test suites start to need real peers (iproute2, nginx, curl, tshark …).
   # LoadBalancing.Health.Tests: nfs-ganesha + rpcbind in a netns, showmount/rpcinfo to compare with.
   iproute2 util-linux nfs-ganesha nfs-ganesha-vfs rpcbind nfs-common
+  # LoadBalancing.Agent.Tests: arping from a peer namespace; real systemd + dbus booted in an isolated box.
+  arping systemd dbus
 )
 
 missing=()

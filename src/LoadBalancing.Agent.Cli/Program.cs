@@ -1,0 +1,3 @@
+using LoadBalancing.Agent.Cli;
+
+return await AgentCommand.RunAsync(args, Console.Out, Console.Error).ConfigureAwait(false);
