@@ -5,6 +5,8 @@ set -euo pipefail
 
 packages=(
   # Add Debian packages here as test suites start to need real peers (iproute2, nginx, curl, tshark …).
+  # Direct-Routing end-to-end lab (tests/LoadBalancing.Forwarding.Tests/DirectRouting, tests/netlab/dr-lab.sh):
+  iproute2 nginx curl ethtool nftables
 )
 
 missing=()
