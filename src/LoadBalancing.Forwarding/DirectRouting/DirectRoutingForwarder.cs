@@ -1,0 +1,243 @@
+using System.Runtime.Versioning;
+using LoadBalancing.Connections;
+using LoadBalancing.Forwarding.Linux;
+using LoadBalancing.Model;
+using LoadBalancing.Runtime;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace LoadBalancing.Forwarding.DirectRouting;
+
+/// <summary>
+/// The Linux Direct-Routing data plane: receives the frames for the virtual addresses of a <see cref="ServiceTable"/>
+/// on raw packet sockets, schedules them through a <see cref="ConnectionTable"/> and sends them to the chosen real
+/// servers with only the MAC addresses changed, as IPVS's <c>-g</c> forwarding does.
+/// </summary>
+/// <remarks>
+/// <para>
+/// The director's kernel must not answer for the virtual address itself (it would reset the connections). The
+/// arrangement used and tested is classic LVS-DR: the director owns the VIP on its interface (so it answers ARP),
+/// and an nftables rule in the <c>netdev</c> ingress hook of that interface drops IP packets to the VIP. The packet
+/// sockets are bound to <c>ETH_P_ALL</c>, whose taps run before that hook, so they still see every frame:
+/// <c>table netdev lb_vip { chain in { type filter hook ingress device "eth0" priority 0; policy accept; ip daddr VIP drop } }</c>.
+/// Alternatively the director has no VIP and clients route the VIP via the director's address. In both, keep
+/// <c>net.ipv4.ip_forward=0</c> on the director, so its kernel never forwards a second copy.
+/// </para>
+/// <para>
+/// All sockets are created in the network namespace of the thread calling <see cref="StartAsync"/>.
+/// </para>
+/// </remarks>
+[SupportedOSPlatform("linux")]
+public sealed partial class DirectRoutingForwarder : IAsyncDisposable
+{
+    private readonly ServiceTable _services;
+    private readonly DirectRoutingOptions _options;
+    private readonly ILogger _logger;
+    private readonly NeighbourCache _neighbours = new();
+    private readonly List<PacketSocket> _sockets = [];
+    private readonly List<Thread> _workers = [];
+    private readonly Lock _filterLock = new();
+    private NeighbourResolver? _resolver;
+    private ITimer? _expiry;
+    private DirectRoutingEngine? _engine;
+    private NetworkAddress[] _virtualAddresses = [];
+    private volatile bool _stopping;
+    private int _state; // 0 new, 1 started, 2 stopped
+
+    /// <summary>Initializes a forwarder; nothing is opened before <see cref="StartAsync"/>.</summary>
+    /// <param name="services">The virtual services to forward; changes apply to new connections at once.</param>
+    /// <param name="options">The options; <see cref="DirectRoutingOptions.InterfaceName"/> is required.</param>
+    /// <param name="connections">The connection table, or <see langword="null"/> for a new one whose expiry the forwarder runs.</param>
+    /// <param name="logger">The logger.</param>
+    public DirectRoutingForwarder(ServiceTable services, DirectRoutingOptions options, ConnectionTable? connections = null, ILogger<DirectRoutingForwarder>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(options);
+        if (string.IsNullOrWhiteSpace(options.InterfaceName))
+        {
+            throw new ArgumentException($"Set {nameof(DirectRoutingOptions)}.{nameof(DirectRoutingOptions.InterfaceName)} to the director's interface.", nameof(options));
+        }
+
+        _services = services;
+        _options = options;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+        OwnsConnections = connections is null;
+        Connections = connections ?? new ConnectionTable();
+    }
+
+    /// <summary>Gets the connection table the forwarder schedules through (what <c>lbadm -Lnc</c> lists).</summary>
+    public ConnectionTable Connections { get; }
+
+    /// <summary>Gets the frame counters of all workers.</summary>
+    public DirectRoutingStatistics Statistics { get; } = new();
+
+    private bool OwnsConnections { get; }
+
+    /// <summary>
+    /// Opens one packet socket per worker on the interface (in the calling thread's network namespace), starts the
+    /// workers and neighbour resolution, and waits up to <see cref="DirectRoutingOptions.StartupResolutionTimeout"/>
+    /// for the real servers' MAC addresses.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the wait for neighbour resolution (the forwarder keeps running).</param>
+    /// <returns>A task that completes when the forwarder runs.</returns>
+    /// <exception cref="System.Net.Sockets.SocketException">A socket could not be opened (CAP_NET_RAW missing, no such interface).</exception>
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.CompareExchange(ref _state, 1, 0) != 0)
+        {
+            throw new InvalidOperationException("The forwarder was already started.");
+        }
+
+        // Everything that opens a socket runs before the first await, on the caller's thread (and namespace).
+        try
+        {
+            _virtualAddresses = CurrentVirtualAddresses();
+            var filter = ClassicBpf.Build(_virtualAddresses);
+            var workers = _options.EffectiveWorkers;
+
+            // Fanout group ids are per network namespace; a random one avoids joining another forwarder's group.
+            var fanoutGroup = workers > 1 ? Random.Shared.Next(1, 0xFFFF) : -1;
+            for (var i = 0; i < workers; i++)
+            {
+                _sockets.Add(PacketSocket.Open(_options.InterfaceName, filter, fanoutGroup, _options.ReceivePollInterval));
+            }
+
+            _engine = new DirectRoutingEngine(_services, Connections, _neighbours, _sockets[0].InterfaceMac, Statistics);
+            _resolver = new NeighbourResolver(_neighbours, _sockets[0].InterfaceIndex, _options.NeighbourRefreshInterval, _logger);
+            _resolver.SetTargets(CurrentRealServers());
+            _resolver.RefreshOnce();
+        }
+        catch
+        {
+            DisposeResources();
+            throw;
+        }
+
+        _services.Changed += OnServicesChanged;
+        if (OwnsConnections)
+        {
+            _expiry = Connections.StartExpiryTimer();
+        }
+
+        foreach (var socket in _sockets)
+        {
+            var worker = new Thread(() => Work(socket)) { IsBackground = true, Name = $"lb-dr-{_workers.Count}" };
+            _workers.Add(worker);
+            worker.Start();
+        }
+
+        _resolver.Start();
+        Log.Started(_logger, _options.InterfaceName, _sockets[0].InterfaceMac, _sockets.Count, _virtualAddresses.Length);
+
+        var deadline = DateTime.UtcNow + _options.StartupResolutionTimeout;
+        while (!_resolver.AllResolved() && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20, cancellationToken).ConfigureAwait(false);
+            _resolver.RefreshOnce();
+        }
+    }
+
+    /// <summary>Stops the workers and closes every socket. Established connections are no longer forwarded.</summary>
+    /// <param name="cancellationToken">Unused; stopping takes at most one receive poll interval.</param>
+    /// <returns>A task that completes when everything is closed.</returns>
+    public Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.Exchange(ref _state, 2) != 1)
+        {
+            return Task.CompletedTask;
+        }
+
+        _services.Changed -= OnServicesChanged;
+        _stopping = true;
+        foreach (var worker in _workers)
+        {
+            worker.Join();
+        }
+
+        DisposeResources();
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        _neighbours.Dispose();
+    }
+
+    private void Work(PacketSocket socket)
+    {
+        // One reusable, pinned-once buffer per worker: no allocation per frame. 64 KiB covers any frame the
+        // interface can deliver (offloads that build larger GRO frames must be off, see docs).
+        var buffer = GC.AllocateUninitializedArray<byte>(64 * 1024, pinned: true);
+        var engine = _engine!;
+        while (!_stopping)
+        {
+            var length = socket.Receive(buffer);
+            if (length <= 0)
+            {
+                if (length < 0)
+                {
+                    Thread.Sleep(10); // socket error (e.g. interface gone): don't spin
+                }
+
+                continue;
+            }
+
+            var frame = buffer.AsSpan(0, length);
+            if (engine.Process(frame) == DirectRoutingVerdict.Forward && !socket.Send(frame))
+            {
+                Statistics.CountSendError();
+            }
+        }
+    }
+
+    private void OnServicesChanged(object? sender, EventArgs e)
+    {
+        lock (_filterLock)
+        {
+            if (Volatile.Read(ref _state) != 1)
+            {
+                return;
+            }
+
+            _resolver?.SetTargets(CurrentRealServers());
+            var addresses = CurrentVirtualAddresses();
+            if (addresses.AsSpan().SequenceEqual(_virtualAddresses))
+            {
+                return;
+            }
+
+            _virtualAddresses = addresses;
+            var filter = ClassicBpf.Build(addresses);
+            foreach (var socket in _sockets)
+            {
+                socket.AttachFilter(filter);
+            }
+        }
+    }
+
+    private NetworkAddress[] CurrentVirtualAddresses()
+        => [.. _services.Services.Where(s => !s.Key.IsFirewallMark).Select(s => s.Key.Address).Distinct().Order()];
+
+    private IEnumerable<NetworkAddress> CurrentRealServers()
+        => _services.Services.SelectMany(s => s.Destinations).Where(d => d.Method == ForwardingMethod.Route).Select(d => d.Address);
+
+    private void DisposeResources()
+    {
+        _expiry?.Dispose();
+        _resolver?.Dispose();
+        foreach (var socket in _sockets)
+        {
+            socket.Dispose();
+        }
+
+        _sockets.Clear();
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Direct routing on {Interface} ({Mac}): {Workers} workers, {VirtualAddresses} virtual addresses")]
+        public static partial void Started(ILogger logger, string @interface, MacAddress mac, int workers, int virtualAddresses);
+    }
+}

@@ -1,0 +1,51 @@
+using System.Runtime.InteropServices;
+
+namespace LoadBalancing.Forwarding.Linux;
+
+/// <summary>The libc calls the packet and netlink sockets need (Linux x64/arm64 ABI).</summary>
+internal static unsafe partial class LibC
+{
+    public const int AF_NETLINK = 16;
+    public const int AF_PACKET = 17;
+    public const int SOCK_RAW = 3;
+    public const int SOCK_CLOEXEC = 0x80000;
+    public const int SOL_SOCKET = 1;
+    public const int SO_RCVTIMEO = 20;
+    public const int SO_ATTACH_FILTER = 26;
+    public const int SO_RCVBUF = 8;
+    public const int SOL_PACKET = 263;
+    public const int PACKET_FANOUT = 18;
+    public const int PACKET_IGNORE_OUTGOING = 23;
+    public const int PACKET_FANOUT_HASH = 0;
+    public const int NETLINK_ROUTE = 0;
+    public const ushort ETH_P_ALL = 0x0003;
+    public const ulong SIOCGIFINDEX = 0x8933;
+    public const ulong SIOCGIFHWADDR = 0x8927;
+    public const int EINTR = 4;
+    public const int EAGAIN = 11;
+    public const int IFNAMSIZ = 16;
+
+    [LibraryImport("libc", EntryPoint = "socket", SetLastError = true)]
+    public static partial int Socket(int domain, int type, int protocol);
+
+    [LibraryImport("libc", EntryPoint = "bind", SetLastError = true)]
+    public static partial int Bind(int fd, void* address, int addressLength);
+
+    [LibraryImport("libc", EntryPoint = "setsockopt", SetLastError = true)]
+    public static partial int SetSockOpt(int fd, int level, int name, void* value, int length);
+
+    [LibraryImport("libc", EntryPoint = "recv", SetLastError = true)]
+    public static partial nint Recv(int fd, void* buffer, nint length, int flags);
+
+    [LibraryImport("libc", EntryPoint = "send", SetLastError = true)]
+    public static partial nint Send(int fd, void* buffer, nint length, int flags);
+
+    [LibraryImport("libc", EntryPoint = "sendto", SetLastError = true)]
+    public static partial nint SendTo(int fd, void* buffer, nint length, int flags, void* address, int addressLength);
+
+    [LibraryImport("libc", EntryPoint = "ioctl", SetLastError = true)]
+    public static partial int Ioctl(int fd, ulong request, void* argument);
+
+    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
+    public static partial int Close(int fd);
+}
