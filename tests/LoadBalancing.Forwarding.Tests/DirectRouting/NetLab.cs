@@ -1,0 +1,184 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+
+namespace LoadBalancing.Forwarding.Tests.DirectRouting;
+
+/// <summary>
+/// Drives tests/netlab/dr-lab.sh: namespaces with a unique short prefix, built per test and always torn down.
+/// Also enters a namespace on a dedicated thread so in-process sockets are created there.
+/// </summary>
+internal sealed class NetLab : IAsyncDisposable
+{
+    public const string Vip = "10.77.0.100";
+    private const int CloneNewNet = 0x40000000;
+    private static readonly string[] RequiredTools = ["ip", "nginx", "nft", "ethtool", "curl", "bash"];
+
+    private readonly string _script;
+
+    private NetLab(string script, string prefix)
+    {
+        _script = script;
+        Prefix = prefix;
+    }
+
+    public string Prefix { get; }
+
+    public string DirectorNamespace => $"{Prefix}-dir";
+
+    public string ClientNamespace => $"{Prefix}-cli";
+
+    /// <summary>Skips the test (fails it under CI=true) when the lab cannot run here.</summary>
+    public static void RequireOrSkip()
+    {
+        string? reason = null;
+        if (!OperatingSystem.IsLinux())
+        {
+            reason = "network namespaces need Linux";
+        }
+        else if (!Environment.IsPrivilegedProcess)
+        {
+            reason = "needs root (network namespaces, CAP_NET_RAW, CAP_NET_ADMIN)";
+        }
+        else if (RequiredTools.FirstOrDefault(t => FindTool(t) is null) is { } missing)
+        {
+            reason = $"'{missing}' is not installed (run tests/install-deps.sh)";
+        }
+        else if (FindScript() is null)
+        {
+            reason = "tests/netlab/dr-lab.sh not found above the test assembly";
+        }
+
+        if (reason is null)
+        {
+            return;
+        }
+
+        if (Environment.GetEnvironmentVariable("CI") == "true")
+        {
+            Assert.Fail($"DR end-to-end lab cannot run under CI=true: {reason}");
+        }
+
+        Assert.Skip($"DR end-to-end lab skipped: {reason}");
+    }
+
+    public static async Task<NetLab> StartAsync(int realServers, CancellationToken cancellationToken)
+    {
+        var lab = new NetLab(FindScript()!, "lbdr" + Random.Shared.Next(0x10000).ToString("x4"));
+        try
+        {
+            await RunAsync(cancellationToken, "bash", lab._script, "up", lab.Prefix, realServers.ToString());
+        }
+        catch
+        {
+            await lab.DisposeAsync();
+            throw;
+        }
+
+        return lab;
+    }
+
+    /// <summary>Runs <paramref name="action"/> on a new thread that has entered <paramref name="ns"/>'s network namespace.</summary>
+    public static Task InNamespaceAsync(string ns, Func<Task> action)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                using (var handle = File.OpenHandle($"/var/run/netns/{ns}"))
+                {
+                    if (SetNs((int)handle.DangerousGetHandle(), CloneNewNet) != 0)
+                    {
+                        throw new InvalidOperationException($"setns({ns}) failed: errno {Marshal.GetLastPInvokeError()}");
+                    }
+                }
+
+                // Block this thread until the synchronous part (socket creation) and the rest are done; the thread
+                // then ends, and with it its namespace membership. Sockets keep theirs.
+                action().GetAwaiter().GetResult();
+                done.SetResult();
+            }
+            catch (Exception ex)
+            {
+                done.SetException(ex);
+            }
+        })
+        { IsBackground = true, Name = $"netns {ns}" };
+        thread.Start();
+        return done.Task;
+    }
+
+    /// <summary>Runs a command inside one of the lab's namespaces and returns its standard output.</summary>
+    public Task<string> ExecAsync(string host, CancellationToken cancellationToken, params string[] command)
+        => RunAsync(cancellationToken, ["ip", "netns", "exec", $"{Prefix}-{host}", .. command]);
+
+    /// <summary>Makes <paramref name="count"/> sequential HTTP requests to the VIP from the client, one connection each.</summary>
+    public async Task<Dictionary<string, int>> CurlVipAsync(int count, CancellationToken cancellationToken)
+    {
+        var output = await ExecAsync("cli", cancellationToken, "bash", "-c",
+            $"for i in $(seq {count}); do curl -s --max-time 3 http://{Vip}/ || echo FAIL; done");
+        return output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(line => line.Split(' ')[0])
+            .GroupBy(name => name)
+            .ToDictionary(g => g.Key, g => g.Count());
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        await RunAsync(cts.Token, "bash", _script, "down", Prefix);
+    }
+
+    private static async Task<string> RunAsync(CancellationToken cancellationToken, params string[] command)
+    {
+        var info = new ProcessStartInfo(command[0]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in command.Skip(1))
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+        try
+        {
+            await process.WaitForExitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"'{string.Join(' ', command)}' exited with {process.ExitCode}: {await stderr}");
+        }
+
+        return await stdout;
+    }
+
+    private static string? FindTool(string name)
+        => (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Concat(["/usr/sbin", "/sbin", "/usr/bin", "/bin"])
+            .Select(dir => Path.Combine(dir, name)).FirstOrDefault(File.Exists);
+
+    private static string? FindScript()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "tests", "netlab", "dr-lab.sh");
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        return null;
+    }
+
+    // DllImport rather than LibraryImport: the generated stub would need AllowUnsafeBlocks in this project.
+#pragma warning disable SYSLIB1054
+    [DllImport("libc", EntryPoint = "setns", SetLastError = true)]
+    private static extern int SetNs(int fd, int nstype);
+#pragma warning restore SYSLIB1054
+}
