@@ -18,6 +18,7 @@ internal static class ClassicBpf
     private const ushort LdH = 0x28;   // BPF_LD | BPF_H | BPF_ABS
     private const ushort LdW = 0x20;   // BPF_LD | BPF_W | BPF_ABS
     private const ushort JeqK = 0x15;  // BPF_JMP | BPF_JEQ | BPF_K
+    private const ushort Ja = 0x05;    // BPF_JMP | BPF_JA: unconditional, 32-bit offset in k
     private const ushort RetK = 0x06;  // BPF_RET | BPF_K
 
     /// <summary>Bytes to keep of an accepted frame: all of it (larger than any frame the socket can receive).</summary>
@@ -35,7 +36,12 @@ internal static class ClassicBpf
         var labels = new Dictionary<string, int>();
 
         code.Add((LdH, null, null, 12));
-        code.Add((JeqK, null, "v6", 0x0800));
+
+        // Conditional jumps reach only 255 instructions; the jumps over a whole block are unconditional (JA).
+        code.Add((JeqK, "v4", null, 0x0800));
+        code.Add((Ja, null, null, 0));
+        labels["v4"] = code.Count;
+        var jumpToV6 = code.Count - 1;
         code.Add((LdW, null, null, 30));
         foreach (var address in v4)
         {
@@ -46,7 +52,10 @@ internal static class ClassicBpf
         labels["accept4"] = code.Count;
         code.Add((RetK, null, null, AcceptAll));
         labels["v6"] = code.Count;
-        code.Add((JeqK, null, "drop", 0x86DD));
+        code.Add((JeqK, "v6addresses", null, 0x86DD));
+        code.Add((Ja, null, null, 0));
+        var jumpToDrop = code.Count - 1;
+        labels["v6addresses"] = code.Count;
         Span<byte> bytes = stackalloc byte[16];
         for (var i = 0; i < v6.Length; i++)
         {
@@ -66,6 +75,8 @@ internal static class ClassicBpf
         labels["drop"] = code.Count;
         code.Add((RetK, null, null, 0));
 
+        code[jumpToV6] = (Ja, null, null, (uint)(labels["v6"] - (jumpToV6 + 1)));
+        code[jumpToDrop] = (Ja, null, null, (uint)(labels["drop"] - (jumpToDrop + 1)));
         if (code.Count > MaxInstructions)
         {
             throw new InvalidOperationException($"Too many virtual addresses for one packet filter ({distinct.Length}).");
