@@ -28,7 +28,7 @@ namespace LoadBalancing.Forwarding.DirectRouting;
 /// </para>
 /// </remarks>
 [SupportedOSPlatform("linux")]
-public sealed partial class DirectRoutingForwarder : IAsyncDisposable
+public sealed partial class DirectRoutingForwarder : IAsyncDisposable, IDisposable
 {
     private readonly ServiceTable _services;
     private readonly DirectRoutingOptions _options;
@@ -159,9 +159,16 @@ public sealed partial class DirectRoutingForwarder : IAsyncDisposable
     }
 
     /// <inheritdoc/>
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync()
     {
-        await StopAsync().ConfigureAwait(false);
+        Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Stops the forwarder (stopping is synchronous: workers notice within one receive poll interval).</summary>
+    public void Dispose()
+    {
+        StopAsync().GetAwaiter().GetResult();
         _neighbours.Dispose();
     }
 
