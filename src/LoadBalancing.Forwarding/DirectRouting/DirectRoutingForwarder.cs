@@ -99,7 +99,7 @@ public sealed partial class DirectRoutingForwarder : IAsyncDisposable, IDisposab
             var fanoutGroup = workers > 1 ? Random.Shared.Next(1, 0xFFFF) : -1;
             for (var i = 0; i < workers; i++)
             {
-                _sockets.Add(PacketSocket.Open(_options.InterfaceName, filter, fanoutGroup, _options.ReceivePollInterval));
+                _sockets.Add(PacketSocket.Open(_options.InterfaceName, filter, fanoutGroup, _options.ReceivePollInterval, _options.UseReceiveRing));
             }
 
             _engine = new DirectRoutingEngine(_services, Connections, _neighbours, _sockets[0].InterfaceMac, Statistics);
@@ -174,6 +174,18 @@ public sealed partial class DirectRoutingForwarder : IAsyncDisposable, IDisposab
 
     private void Work(PacketSocket socket)
     {
+        if (socket.Ring is { } ring)
+        {
+            var handler = new ForwardingHandler(_engine!, socket, Statistics);
+            var timeoutMs = (int)_options.ReceivePollInterval.TotalMilliseconds;
+            while (!_stopping)
+            {
+                ring.ProcessBlock(ref handler, timeoutMs);
+            }
+
+            return;
+        }
+
         // One reusable, pinned-once buffer per worker: no allocation per frame. 64 KiB covers any frame the
         // interface can deliver (offloads that build larger GRO frames must be off, see docs).
         var buffer = GC.AllocateUninitializedArray<byte>(64 * 1024, pinned: true);
@@ -240,6 +252,18 @@ public sealed partial class DirectRoutingForwarder : IAsyncDisposable, IDisposab
         }
 
         _sockets.Clear();
+    }
+
+    /// <summary>Forwards one frame from the ring in place; a struct so the ring loop's call is direct.</summary>
+    private readonly struct ForwardingHandler(DirectRoutingEngine engine, PacketSocket socket, DirectRoutingStatistics statistics) : IFrameHandler
+    {
+        public void Handle(Span<byte> frame)
+        {
+            if (engine.Process(frame) == DirectRoutingVerdict.Forward && !socket.Send(frame))
+            {
+                statistics.CountSendError();
+            }
+        }
     }
 
     private static partial class Log

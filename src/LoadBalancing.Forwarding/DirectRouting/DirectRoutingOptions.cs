@@ -12,6 +12,12 @@ public sealed class DirectRoutingOptions
     /// </summary>
     public int Workers { get; set; }
 
+    /// <summary>
+    /// Gets or sets a value indicating whether workers read frames from a memory-mapped <c>TPACKET_V3</c> ring
+    /// (default) rather than with one <c>recv()</c> per frame. The ring hands over a block when full or after 1 ms.
+    /// </summary>
+    public bool UseReceiveRing { get; set; } = true;
+
     /// <summary>Gets or sets how often the kernel's neighbour table is re-read and unconfirmed real servers re-probed (default 1 s).</summary>
     public TimeSpan NeighbourRefreshInterval { get; set; } = TimeSpan.FromSeconds(1);
 

@@ -5,6 +5,15 @@ namespace LoadBalancing.Forwarding.Linux;
 /// <summary>The libc calls the packet and netlink sockets need (Linux x64/arm64 ABI).</summary>
 internal static unsafe partial class LibC
 {
+    /// <summary><c>struct pollfd</c>.</summary>
+    [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Sequential)]
+    public struct PollFd
+    {
+        public int Fd;
+        public short Events;
+        public short ReturnedEvents;
+    }
+
     public const int AF_NETLINK = 16;
     public const int AF_PACKET = 17;
     public const int SOCK_RAW = 3;
@@ -17,6 +26,14 @@ internal static unsafe partial class LibC
     public const int PACKET_FANOUT = 18;
     public const int PACKET_IGNORE_OUTGOING = 23;
     public const int PACKET_FANOUT_HASH = 0;
+    public const int PACKET_RX_RING = 5;
+    public const int PACKET_VERSION = 10;
+    public const int TPACKET_V3 = 2;
+    public const int PROT_READ = 1;
+    public const int PROT_WRITE = 2;
+    public const int MAP_SHARED = 1;
+    public const short POLLIN = 1;
+    public const short POLLERR = 8;
     public const int NETLINK_ROUTE = 0;
     public const ushort ETH_P_ALL = 0x0003;
     public const ulong SIOCGIFINDEX = 0x8933;
@@ -45,6 +62,15 @@ internal static unsafe partial class LibC
 
     [LibraryImport("libc", EntryPoint = "ioctl", SetLastError = true)]
     public static partial int Ioctl(int fd, ulong request, void* argument);
+
+    [LibraryImport("libc", EntryPoint = "mmap", SetLastError = true)]
+    public static partial void* Mmap(void* address, nuint length, int protection, int flags, int fd, nint offset);
+
+    [LibraryImport("libc", EntryPoint = "munmap", SetLastError = true)]
+    public static partial int Munmap(void* address, nuint length);
+
+    [LibraryImport("libc", EntryPoint = "poll", SetLastError = true)]
+    public static partial int Poll(PollFd* fds, nuint count, int timeoutMilliseconds);
 
     [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
     public static partial int Close(int fd);

@@ -34,7 +34,10 @@ internal sealed unsafe class PacketSocket : IDisposable
 
     public MacAddress InterfaceMac { get; private set; }
 
-    public static PacketSocket Open(string interfaceName, ReadOnlySpan<SockFilter> filter, int fanoutGroup, TimeSpan receiveTimeout)
+    /// <summary>Gets the TPACKET_V3 receive ring, or <see langword="null"/> when frames are read with <see cref="Receive"/>.</summary>
+    public PacketRing? Ring { get; private set; }
+
+    public static PacketSocket Open(string interfaceName, ReadOnlySpan<SockFilter> filter, int fanoutGroup, TimeSpan receiveTimeout, bool useRing)
     {
         var fd = LibC.Socket(LibC.AF_PACKET, LibC.SOCK_RAW | LibC.SOCK_CLOEXEC, 0);
         if (fd < 0)
@@ -47,6 +50,11 @@ internal sealed unsafe class PacketSocket : IDisposable
         {
             (socket.InterfaceIndex, socket.InterfaceMac) = QueryInterface(fd, interfaceName);
             socket.AttachFilter(filter);
+            if (useRing)
+            {
+                socket.Ring = PacketRing.Create(fd);
+            }
+
             var address = new SockAddrLinkLayer
             {
                 Family = LibC.AF_PACKET,
@@ -126,7 +134,11 @@ internal sealed unsafe class PacketSocket : IDisposable
         }
     }
 
-    public void Dispose() => _handle.Dispose();
+    public void Dispose()
+    {
+        Ring?.Dispose();
+        _handle.Dispose();
+    }
 
     private static (int Index, MacAddress Mac) QueryInterface(int fd, string name)
     {

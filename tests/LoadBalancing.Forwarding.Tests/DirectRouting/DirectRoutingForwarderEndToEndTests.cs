@@ -13,8 +13,10 @@ namespace LoadBalancing.Forwarding.Tests.DirectRouting;
 [SupportedOSPlatform("linux")] // NetLab.RequireOrSkip skips elsewhere before any Linux-only call
 public sealed class DirectRoutingForwarderEndToEndTests
 {
-    [Fact]
-    public async Task Forwarder_WrrService_EveryServerServesInWeightProportionAndWeightZeroGetsNoNewConnections()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Forwarder_WrrService_EveryServerServesInWeightProportionAndWeightZeroGetsNoNewConnections(bool useReceiveRing)
     {
         NetLab.RequireOrSkip();
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
@@ -44,6 +46,7 @@ public sealed class DirectRoutingForwarderEndToEndTests
         {
             InterfaceName = "eth0",
             Workers = 2,
+            UseReceiveRing = useReceiveRing,
             StartupResolutionTimeout = TimeSpan.FromSeconds(3),
         });
         await NetLab.InNamespaceAsync(lab.DirectorNamespace, () => forwarder.StartAsync(ct));
