@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
 using LoadBalancing.Connections;
 using LoadBalancing.Forwarding.Linux;
@@ -176,7 +178,8 @@ public sealed partial class DirectRoutingForwarder : IAsyncDisposable, IDisposab
     {
         if (socket.Ring is { } ring)
         {
-            var handler = new ForwardingHandler(_engine!, socket, Statistics);
+            using var batch = new SendBatch(socket.Descriptor, socket.InterfaceIndex);
+            var handler = new RingForwardingHandler(_engine!, batch, Statistics);
             var timeoutMs = (int)_options.ReceivePollInterval.TotalMilliseconds;
             while (!_stopping)
             {
@@ -254,16 +257,23 @@ public sealed partial class DirectRoutingForwarder : IAsyncDisposable, IDisposab
         _sockets.Clear();
     }
 
-    /// <summary>Forwards one frame from the ring in place; a struct so the ring loop's call is direct.</summary>
-    private readonly struct ForwardingHandler(DirectRoutingEngine engine, PacketSocket socket, DirectRoutingStatistics statistics) : IFrameHandler
+    /// <summary>
+    /// Rewrites frames in place in the ring and queues the forwarded ones; the block's frames leave in one
+    /// <c>sendmmsg()</c> before the block is returned. A struct so the ring loop's calls are direct.
+    /// </summary>
+    private readonly unsafe struct RingForwardingHandler(DirectRoutingEngine engine, SendBatch batch, DirectRoutingStatistics statistics) : IFrameHandler
     {
         public void Handle(Span<byte> frame)
         {
-            if (engine.Process(frame) == DirectRoutingVerdict.Forward && !socket.Send(frame))
+            if (engine.Process(frame) == DirectRoutingVerdict.Forward)
             {
-                statistics.CountSendError();
+                // The span points into the mmap'ed ring, which never moves: taking its address is safe.
+                var failed = batch.Add((byte*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(frame)), frame.Length);
+                statistics.CountSendErrors(failed);
             }
         }
+
+        public void EndBlock() => statistics.CountSendErrors(batch.Flush());
     }
 
     private static partial class Log

@@ -40,4 +40,12 @@ public sealed class DirectRoutingStatistics
     }
 
     internal void CountSendError() => Interlocked.Increment(ref _sendErrors);
+
+    internal void CountSendErrors(int count)
+    {
+        if (count > 0)
+        {
+            Interlocked.Add(ref _sendErrors, count);
+        }
+    }
 }

@@ -4,4 +4,7 @@ namespace LoadBalancing.Forwarding.Linux;
 internal interface IFrameHandler
 {
     void Handle(Span<byte> frame);
+
+    /// <summary>Called after the last frame of a ring block, before the block goes back to the kernel.</summary>
+    void EndBlock();
 }

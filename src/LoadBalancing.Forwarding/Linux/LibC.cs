@@ -5,6 +5,31 @@ namespace LoadBalancing.Forwarding.Linux;
 /// <summary>The libc calls the packet and netlink sockets need (Linux x64/arm64 ABI).</summary>
 internal static unsafe partial class LibC
 {
+    /// <summary><c>struct iovec</c>.</summary>
+    [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Sequential)]
+    public struct IoVec
+    {
+        public void* Base;
+        public nuint Length;
+    }
+
+    /// <summary><c>struct mmsghdr</c>: a <c>struct msghdr</c> and the byte count the kernel sent.</summary>
+    [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Sequential)]
+    public struct MMsgHdr
+    {
+        public void* Name;
+        public uint NameLength;
+        public IoVec* Vectors;
+        public nuint VectorCount;
+        public void* Control;
+        public nuint ControlLength;
+        public int Flags;
+
+        // struct msghdr ends padded to 8 bytes (56 on 64-bit); msg_len follows, and the array stride is 64.
+        public int Padding;
+        public uint SentLength;
+    }
+
     /// <summary><c>struct pollfd</c>.</summary>
     [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Sequential)]
     public struct PollFd
@@ -62,6 +87,9 @@ internal static unsafe partial class LibC
 
     [LibraryImport("libc", EntryPoint = "ioctl", SetLastError = true)]
     public static partial int Ioctl(int fd, ulong request, void* argument);
+
+    [LibraryImport("libc", EntryPoint = "sendmmsg", SetLastError = true)]
+    public static partial int SendMMsg(int fd, MMsgHdr* messages, uint count, int flags);
 
     [LibraryImport("libc", EntryPoint = "mmap", SetLastError = true)]
     public static partial void* Mmap(void* address, nuint length, int protection, int flags, int fd, nint offset);

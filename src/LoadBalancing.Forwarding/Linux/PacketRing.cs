@@ -107,6 +107,7 @@ internal sealed unsafe class PacketRing : IDisposable
             packet += *(uint*)(packet + PacketNextOffset);
         }
 
+        handler.EndBlock();
         Volatile.Write(ref *status, StatusKernel);
         _next = (_next + 1) % BlockCount;
         return (int)count;

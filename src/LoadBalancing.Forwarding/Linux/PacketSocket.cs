@@ -37,6 +37,9 @@ internal sealed unsafe class PacketSocket : IDisposable
     /// <summary>Gets the TPACKET_V3 receive ring, or <see langword="null"/> when frames are read with <see cref="Receive"/>.</summary>
     public PacketRing? Ring { get; private set; }
 
+    /// <summary>Gets the descriptor, for batched sends (<see cref="SendBatch"/>); valid until <see cref="Dispose"/>.</summary>
+    public int Descriptor => _fd;
+
     public static PacketSocket Open(string interfaceName, ReadOnlySpan<SockFilter> filter, int fanoutGroup, TimeSpan receiveTimeout, bool useRing)
     {
         var fd = LibC.Socket(LibC.AF_PACKET, LibC.SOCK_RAW | LibC.SOCK_CLOEXEC, 0);

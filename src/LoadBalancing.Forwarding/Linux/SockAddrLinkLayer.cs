@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace LoadBalancing.Forwarding.Linux;
 
 /// <summary><c>struct sockaddr_ll</c> (linux/if_packet.h), 20 bytes.</summary>
-[StructLayout(LayoutKind.Sequential)]
+[StructLayout(LayoutKind.Sequential, Pack = 4)]
 internal struct SockAddrLinkLayer
 {
     public ushort Family;
