@@ -35,7 +35,10 @@ internal sealed class DirectRoutingEngine
 
     public MacAddress DirectorMac => _directorMac;
 
-    /// <summary>Decides what to do with <paramref name="frame"/>; on <see cref="DirectRoutingVerdict.Forward"/> the frame has been rewritten and is ready to send.</summary>
+    /// <summary>Whether a verdict means "send the rewritten frame".</summary>
+    public static bool IsSend(DirectRoutingVerdict verdict) => verdict is DirectRoutingVerdict.Forward or DirectRoutingVerdict.RelayIcmp;
+
+    /// <summary>Decides what to do with <paramref name="frame"/>; when <see cref="IsSend"/>, the frame has been rewritten and is ready to send.</summary>
     public DirectRoutingVerdict Process(Span<byte> frame)
     {
         var verdict = Decide(frame);
@@ -49,6 +52,7 @@ internal sealed class DirectRoutingEngine
         switch (result)
         {
             case FrameParseResult.Ok:
+            case FrameParseResult.IcmpError:
                 break;
             case FrameParseResult.NotIp:
                 return DirectRoutingVerdict.NotIp;
@@ -68,6 +72,11 @@ internal sealed class DirectRoutingEngine
         }
 
         ref readonly var packet = ref parsed.Packet;
+        if (result == FrameParseResult.IcmpError)
+        {
+            return RelayIcmp(frame, in packet);
+        }
+
         var service = FindService(in packet);
         var decision = _connections.ProcessInbound(in packet, service);
         switch (decision.Verdict)
@@ -94,10 +103,37 @@ internal sealed class DirectRoutingEngine
             return DirectRoutingVerdict.NoNeighbour;
         }
 
-        // DR changes only the link layer: IP and transport headers and their checksums stay as received.
-        mac.Write(frame);
-        _directorMac.Write(frame[MacAddress.Length..]);
+        Rewrite(frame, mac);
         return DirectRoutingVerdict.Forward;
+    }
+
+    /// <summary>
+    /// The embedded packet is a real server's reply (virtual address:port → client:port); its connection is the
+    /// one keyed by the reverse. IPVS relays the error to that connection's server unchanged for DR.
+    /// </summary>
+    private DirectRoutingVerdict RelayIcmp(Span<byte> frame, in PacketInfo embedded)
+    {
+        var connection = _connections.Find(embedded.Protocol, embedded.DestinationAddress, embedded.DestinationPort, embedded.SourceAddress, embedded.SourcePort);
+        if (connection is null || connection.Method != ForwardingMethod.Route)
+        {
+            return connection is null ? DirectRoutingVerdict.NoService : DirectRoutingVerdict.UnsupportedMethod;
+        }
+
+        if (!_neighbours.TryGetMac(connection.DestinationAddress, out var mac))
+        {
+            _neighbours.RequestResolution(connection.DestinationAddress);
+            return DirectRoutingVerdict.NoNeighbour;
+        }
+
+        Rewrite(frame, mac);
+        return DirectRoutingVerdict.RelayIcmp;
+    }
+
+    /// <summary>DR changes only the link layer: IP and transport headers and their checksums stay as received.</summary>
+    private void Rewrite(Span<byte> frame, MacAddress destination)
+    {
+        destination.Write(frame);
+        _directorMac.Write(frame[MacAddress.Length..]);
     }
 
     /// <summary>

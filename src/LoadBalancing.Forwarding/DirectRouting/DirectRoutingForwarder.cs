@@ -207,7 +207,7 @@ public sealed partial class DirectRoutingForwarder : IAsyncDisposable, IDisposab
             }
 
             var frame = buffer.AsSpan(0, length);
-            if (engine.Process(frame) == DirectRoutingVerdict.Forward && !socket.Send(frame))
+            if (DirectRoutingEngine.IsSend(engine.Process(frame)) && !socket.Send(frame))
             {
                 Statistics.CountSendError();
             }
@@ -265,7 +265,7 @@ public sealed partial class DirectRoutingForwarder : IAsyncDisposable, IDisposab
     {
         public void Handle(Span<byte> frame)
         {
-            if (engine.Process(frame) == DirectRoutingVerdict.Forward)
+            if (DirectRoutingEngine.IsSend(engine.Process(frame)))
             {
                 // The span points into the mmap'ed ring, which never moves: taking its address is safe.
                 var failed = batch.Add((byte*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(frame)), frame.Length);

@@ -6,6 +6,12 @@ public enum DirectRoutingVerdict
     /// <summary>The frame's MAC addresses were rewritten (destination: the real server's, source: the director's) and it is sent.</summary>
     Forward,
 
+    /// <summary>
+    /// An ICMP error (e.g. fragmentation needed, packet too big) about a forwarded connection's reply was relayed to
+    /// that connection's real server, only the MAC addresses changed, as IPVS's <c>ip_vs_in_icmp</c> does for DR.
+    /// </summary>
+    RelayIcmp,
+
     /// <summary>The frame is not addressed to the director's MAC (flooded or another host's); ignored.</summary>
     NotForDirector,
 

@@ -15,6 +15,12 @@ internal enum FrameParseResult
     /// <summary>An IP fragment: the ports are not in every fragment, so it cannot be looked up.</summary>
     Fragment,
 
-    /// <summary>An IP packet of another transport protocol (ICMP, GRE …).</summary>
+    /// <summary>An IP packet of another transport protocol (ICMP other than errors, GRE …).</summary>
     UnsupportedProtocol,
+
+    /// <summary>
+    /// An ICMP/ICMPv6 error about a TCP/UDP/SCTP packet; <see cref="ParsedFrame.Packet"/> holds the embedded packet's
+    /// fields as they were sent (for DR: virtual address → client, from a real server's reply) and the outer length.
+    /// </summary>
+    IcmpError,
 }

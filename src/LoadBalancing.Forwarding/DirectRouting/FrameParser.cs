@@ -29,6 +29,8 @@ internal static class FrameParser
     private const byte FragmentHeader = 44;
     private const byte DestinationOptions = 60;
     private const int MaxExtensionHeaders = 8;
+    private const byte IcmpV4 = 1;
+    private const byte IcmpV6 = 58;
 
     public static FrameParseResult Parse(ReadOnlySpan<byte> frame, out ParsedFrame parsed)
     {
@@ -127,8 +129,96 @@ internal static class FrameParser
         return FrameParseResult.UnsupportedProtocol;
     }
 
+    /// <summary>
+    /// ICMP errors the way <c>ip_vs_in_icmp</c>/<c>ip_vs_in_icmp_v6</c> (Linux 6.x ip_vs_core.c) take them: IPv4
+    /// destination unreachable (incl. fragmentation needed), source quench and time exceeded; every ICMPv6 error
+    /// (types below 128, incl. packet too big). The embedded header must be followed by at least the 8 bytes that
+    /// carry the ports; an embedded non-first fragment has none.
+    /// </summary>
+    private static FrameParseResult ParseIcmpError(bool v6, ReadOnlySpan<byte> icmp, int ipLength, ref ParsedFrame parsed)
+    {
+        const int IcmpHeaderLength = 8;
+        if (icmp.Length < IcmpHeaderLength)
+        {
+            return FrameParseResult.Malformed;
+        }
+
+        var type = icmp[0];
+        var isError = v6 ? type < 128 : type is 3 or 4 or 11;
+        if (!isError)
+        {
+            return FrameParseResult.UnsupportedProtocol;
+        }
+
+        var inner = icmp[IcmpHeaderLength..];
+        NetworkAddress source, destination;
+        byte protocol;
+        int headerLength;
+        if (v6)
+        {
+            if (inner.Length < IPv6HeaderLength || inner[0] >> 4 != 6)
+            {
+                return FrameParseResult.Malformed;
+            }
+
+            headerLength = IPv6HeaderLength;
+            protocol = inner[6];
+            source = NetworkAddress.FromIPv6(BinaryPrimitives.ReadUInt128BigEndian(inner[8..]));
+            destination = NetworkAddress.FromIPv6(BinaryPrimitives.ReadUInt128BigEndian(inner[24..]));
+        }
+        else
+        {
+            if (inner.Length < IPv4MinHeaderLength || inner[0] >> 4 != 4)
+            {
+                return FrameParseResult.Malformed;
+            }
+
+            headerLength = (inner[0] & 0x0F) * 4;
+            if (headerLength < IPv4MinHeaderLength)
+            {
+                return FrameParseResult.Malformed;
+            }
+
+            if ((BinaryPrimitives.ReadUInt16BigEndian(inner[6..]) & 0x1FFF) != 0)
+            {
+                return FrameParseResult.Fragment;
+            }
+
+            protocol = inner[9];
+            source = NetworkAddress.FromIPv4(BinaryPrimitives.ReadUInt32BigEndian(inner[12..]));
+            destination = NetworkAddress.FromIPv4(BinaryPrimitives.ReadUInt32BigEndian(inner[16..]));
+        }
+
+        if ((ServiceProtocol)protocol is not (ServiceProtocol.Tcp or ServiceProtocol.Udp or ServiceProtocol.Sctp))
+        {
+            return FrameParseResult.UnsupportedProtocol;
+        }
+
+        if (inner.Length < headerLength + 8)
+        {
+            return FrameParseResult.Malformed;
+        }
+
+        var ports = inner[headerLength..];
+        parsed.Packet = new PacketInfo
+        {
+            Protocol = (ServiceProtocol)protocol,
+            SourceAddress = source,
+            SourcePort = BinaryPrimitives.ReadUInt16BigEndian(ports),
+            DestinationAddress = destination,
+            DestinationPort = BinaryPrimitives.ReadUInt16BigEndian(ports[2..]),
+            Length = ipLength,
+        };
+        return FrameParseResult.IcmpError;
+    }
+
     private static FrameParseResult ParseTransport(byte protocol, ReadOnlySpan<byte> l4, NetworkAddress source, NetworkAddress destination, int ipLength, ref ParsedFrame parsed)
     {
+        if (protocol is IcmpV4 or IcmpV6)
+        {
+            return ParseIcmpError(protocol == IcmpV6, l4, ipLength, ref parsed);
+        }
+
         var flags = TcpFlags.None;
         var chunk = SctpChunkType.Data;
         switch ((ServiceProtocol)protocol)

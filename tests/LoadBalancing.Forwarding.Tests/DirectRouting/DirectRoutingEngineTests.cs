@@ -326,6 +326,59 @@ public sealed class DirectRoutingEngineTests : IDisposable
     }
 
     [Fact]
+    public void Process_FragmentationNeededForAReply_IsRelayedToTheConnectionsServer()
+    {
+        Apply(Service(ServiceProtocol.Tcp, "10.77.0.100", 80, "rr", ("10.77.0.21", 1), ("10.77.0.22", 1), ("10.77.0.23", 1)));
+        var syn = new FrameBuilder().Tcp(40000, 80).Build();
+        _engine.Process(syn);
+        var server = Convert.ToHexString(syn, 0, 6);
+
+        // A router between the director's site and the client could not forward the real server's large reply
+        // (VIP:80 → client:40000, DF set): it quotes the IP header plus 8 bytes back to the VIP, so to the director.
+        var reply = new FrameBuilder().Ip("10.77.0.100", "10.77.0.10").Tcp(80, 40000, 0x10).Payload(new string('r', 1460)).BuildIp();
+        var frame = new FrameBuilder().Ethernet(DirectorMac, "02:77:00:00:00:01").Ip("10.77.0.1", "10.77.0.100").IcmpError(3, 4, reply, 28).Build();
+        var expected = (byte[])frame.Clone();
+        Convert.FromHexString(server).CopyTo(expected, 0);
+        FrameBuilder.Mac(DirectorMac).CopyTo(expected, 6);
+
+        Assert.Equal(DirectRoutingVerdict.RelayIcmp, _engine.Process(frame));
+        Assert.Equal(expected, frame);
+    }
+
+    [Fact]
+    public void Process_IPv6PacketTooBigForAReply_IsRelayedToTheConnectionsServer()
+    {
+        Apply(Service(ServiceProtocol.Tcp, "2001:db8::100", 443, "rr", ("2001:db8::21", 1)));
+        _engine.Process(new FrameBuilder().Ip("2001:db8::10", "2001:db8::100").Tcp(50000, 443).Build());
+        var reply = new FrameBuilder().Ip("2001:db8::100", "2001:db8::10").Tcp(443, 50000, 0x10).Payload("reply").BuildIp();
+        var frame = new FrameBuilder().Ip("2001:db8::1", "2001:db8::100").IcmpError(2, 0, reply, 48, v6: true).Build();
+
+        Assert.Equal(DirectRoutingVerdict.RelayIcmp, _engine.Process(frame));
+        Assert.Equal("027700000015", Convert.ToHexString(frame, 0, 6));
+    }
+
+    [Fact]
+    public void Process_IcmpErrorWithoutConnection_IsNoServiceAndUnchanged()
+    {
+        Apply(Service(ServiceProtocol.Tcp, "10.77.0.100", 80, "rr", ("10.77.0.21", 1)));
+        var reply = new FrameBuilder().Ip("10.77.0.100", "10.77.0.10").Tcp(80, 40001, 0x10).BuildIp();
+        var frame = new FrameBuilder().Ip("10.77.0.1", "10.77.0.100").IcmpError(3, 4, reply, 28).Build();
+        var original = (byte[])frame.Clone();
+
+        Assert.Equal(DirectRoutingVerdict.NoService, _engine.Process(frame));
+        Assert.Equal(original, frame);
+    }
+
+    [Fact]
+    public void Process_IcmpErrorQuotingFewerThanEightPortBytes_IsMalformed()
+    {
+        var reply = new FrameBuilder().Ip("10.77.0.100", "10.77.0.10").Tcp(80, 40000, 0x10).BuildIp();
+        var frame = new FrameBuilder().Ip("10.77.0.1", "10.77.0.100").IcmpError(3, 4, reply, 24).Build();
+
+        Assert.Equal(DirectRoutingVerdict.Malformed, _engine.Process(frame));
+    }
+
+    [Fact]
     public void Process_RandomBytes_NeverThrowsAndCountsEveryFrame()
     {
         Apply(Service(ServiceProtocol.Tcp, "10.77.0.100", 80, "rr", ("10.77.0.21", 1)));

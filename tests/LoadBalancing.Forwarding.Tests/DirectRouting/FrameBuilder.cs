@@ -25,6 +25,7 @@ internal sealed class FrameBuilder
     private byte _tcpDataOffset = 5;
     private byte[] _ipv6Extension = [];
     private byte _ipv6ExtensionType;
+    private byte[]? _icmp;
 
     public static byte[] Mac(string text) => [.. text.Split(':').Select(p => Convert.ToByte(p, 16))];
 
@@ -39,6 +40,25 @@ internal sealed class FrameBuilder
     public FrameBuilder Udp(ushort srcPort, ushort dstPort) { _protocol = 17; _srcPort = srcPort; _dstPort = dstPort; return this; }
 
     public FrameBuilder Protocol(byte protocol) { _protocol = protocol; return this; }
+
+    /// <summary>
+    /// Makes this an ICMP (IPv4) or ICMPv6 error of the given type/code quoting <paramref name="quoted"/> (an IP packet;
+    /// at most its first <paramref name="quoteLength"/> bytes, as routers quote). Checksum left 0 (not checked).
+    /// </summary>
+    public FrameBuilder IcmpError(byte type, byte code, byte[] quoted, int quoteLength, bool v6 = false)
+    {
+        _protocol = v6 ? (byte)58 : (byte)1;
+        var quote = quoted.AsSpan(0, Math.Min(quoteLength, quoted.Length));
+        _icmp = new byte[8 + quote.Length];
+        _icmp[0] = type;
+        _icmp[1] = code;
+        BinaryPrimitives.WriteUInt16BigEndian(_icmp.AsSpan(6), 1400); // next-hop MTU (RFC 1191) / low half of the IPv6 MTU
+        quote.CopyTo(_icmp.AsSpan(8));
+        return this;
+    }
+
+    /// <summary>The IP packet without the Ethernet header.</summary>
+    public byte[] BuildIp() => Build()[14..];
 
     public FrameBuilder Payload(string text) { _payload = System.Text.Encoding.ASCII.GetBytes(text); return this; }
 
@@ -88,6 +108,9 @@ internal sealed class FrameBuilder
                 BinaryPrimitives.WriteUInt16BigEndian(l4.AsSpan(2), _dstPort);
                 BinaryPrimitives.WriteUInt16BigEndian(l4.AsSpan(4), (ushort)l4.Length);
                 _payload.CopyTo(l4, 8);
+                break;
+            case 1 or 58 when _icmp is not null:
+                l4 = _icmp;
                 break;
             default:
                 l4 = [8, 0, 0, 0, 0, 1, 0, 1]; // e.g. an ICMP echo request header
