@@ -55,15 +55,36 @@ public sealed class DirectRoutingForwarderEndToEndTests
         var split = await lab.CurlVipAsync(60, ct);
         Assert.Equal(new Dictionary<string, int> { ["rs1"] = 30, ["rs2"] = 20, ["rs3"] = 10 }, split);
 
-        var rs1 = services.Services[0].FindDestination(NetworkAddress.Parse("10.77.0.21"), 80)!;
-        services.SetWeight(rs1, 0);
-        var quiesced = await lab.CurlVipAsync(30, ct);
-        Assert.Equal(new Dictionary<string, int> { ["rs2"] = 20, ["rs3"] = 10 }, quiesced);
+        // One more whole cycle (6 connections, 3 of them to rs1), kept open; wrr is back at a cycle boundary.
+        var open = new List<System.Net.Sockets.Socket>();
+        for (var i = 0; i < 6; i++)
+        {
+            open.Add(await lab.ConnectVipFromClientAsync());
+        }
 
-        Assert.Equal(90, services.Services[0].Statistics.Connections);
+        try
+        {
+            var servedBy = open.Select(NetLab.HttpGet).ToList();
+            Assert.Equal(3, servedBy.Count(s => s == "rs1"));
+            var keptOnRs1 = open[servedBy.IndexOf("rs1")];
+
+            var rs1 = services.Services[0].FindDestination(NetworkAddress.Parse("10.77.0.21"), 80)!;
+            services.SetWeight(rs1, 0);
+            var quiesced = await lab.CurlVipAsync(30, ct);
+            Assert.Equal(new Dictionary<string, int> { ["rs2"] = 20, ["rs3"] = 10 }, quiesced);
+
+            // The quiesced server's established connection keeps working.
+            Assert.Equal("rs1", NetLab.HttpGet(keptOnRs1));
+        }
+        finally
+        {
+            open.ForEach(s => s.Dispose());
+        }
+
+        Assert.Equal(96, services.Services[0].Statistics.Connections);
         Assert.Equal(0, forwarder.Statistics.Malformed);
         Assert.Equal(0, forwarder.Statistics.SendErrors);
-        Assert.True(forwarder.Statistics.Forwarded >= 90 * 3, $"forwarded {forwarder.Statistics.Forwarded} frames");
+        Assert.True(forwarder.Statistics.Forwarded >= 96 * 3, $"forwarded {forwarder.Statistics.Forwarded} frames");
 
         // The director's kernel saw the same packets only to drop them at netdev ingress (no RST, no reply).
         var ruleset = await lab.ExecAsync("dir", ct, "nft", "list", "table", "netdev", $"{lab.Prefix}_vip");

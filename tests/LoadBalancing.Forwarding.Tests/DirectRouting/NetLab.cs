@@ -112,6 +112,44 @@ internal sealed class NetLab : IAsyncDisposable
     public Task<string> ExecAsync(string host, CancellationToken cancellationToken, params string[] command)
         => RunAsync(cancellationToken, ["ip", "netns", "exec", $"{Prefix}-{host}", .. command]);
 
+    /// <summary>Opens a TCP connection to the VIP from inside the client namespace (the socket stays there).</summary>
+    public async Task<System.Net.Sockets.Socket> ConnectVipFromClientAsync()
+    {
+        System.Net.Sockets.Socket? socket = null;
+        await InNamespaceAsync(ClientNamespace, () =>
+        {
+            socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { ReceiveTimeout = 5000, SendTimeout = 5000 };
+            socket.Connect(System.Net.IPAddress.Parse(Vip), 80);
+            return Task.CompletedTask;
+        });
+        return socket!;
+    }
+
+    /// <summary>One HTTP/1.1 keep-alive request on an open connection; returns the first word of the body ("rsN").</summary>
+    public static string HttpGet(System.Net.Sockets.Socket socket)
+    {
+        socket.Send(System.Text.Encoding.ASCII.GetBytes($"GET / HTTP/1.1\r\nHost: {Vip}\r\n\r\n"));
+        var received = new List<byte>();
+        var buffer = new byte[4096];
+        while (true)
+        {
+            var n = socket.Receive(buffer);
+            if (n == 0)
+            {
+                throw new InvalidOperationException("connection closed before the response ended");
+            }
+
+            received.AddRange(buffer.AsSpan(0, n));
+            var text = System.Text.Encoding.ASCII.GetString([.. received]);
+            var end = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+            var lengthHeader = System.Text.RegularExpressions.Regex.Match(text, @"Content-Length: (\d+)", System.Text.RegularExpressions.RegexOptions.IgnoreCase);
+            if (end >= 0 && lengthHeader.Success && text.Length >= end + 4 + int.Parse(lengthHeader.Groups[1].Value))
+            {
+                return text[(end + 4)..].Split(' ')[0];
+            }
+        }
+    }
+
     /// <summary>Makes <paramref name="count"/> sequential HTTP requests to the VIP from the client, one connection each.</summary>
     public async Task<Dictionary<string, int>> CurlVipAsync(int count, CancellationToken cancellationToken)
     {
