@@ -150,6 +150,11 @@ public sealed partial class DirectRoutingForwarder : IAsyncDisposable, IDisposab
         }
 
         _services.Changed -= OnServicesChanged;
+        lock (_filterLock)
+        {
+            // A filter update that started before the state changed finishes before the sockets close.
+        }
+
         _stopping = true;
         foreach (var worker in _workers)
         {
@@ -176,22 +181,45 @@ public sealed partial class DirectRoutingForwarder : IAsyncDisposable, IDisposab
 
     private void Work(PacketSocket socket)
     {
-        if (socket.Ring is { } ring)
+        using var batch = socket.Ring is null ? null : new SendBatch(socket.Descriptor, socket.InterfaceIndex);
+
+        // One reusable, pinned buffer per worker for the recv() path: no allocation per frame. 64 KiB covers any
+        // frame the interface can deliver (offloads that build larger GRO frames must be off, see README).
+        var buffer = socket.Ring is null ? GC.AllocateUninitializedArray<byte>(64 * 1024, pinned: true) : null;
+        while (!_stopping)
         {
-            using var batch = new SendBatch(socket.Descriptor, socket.InterfaceIndex);
-            var handler = new RingForwardingHandler(_engine!, batch, Statistics);
-            var timeoutMs = (int)_options.ReceivePollInterval.TotalMilliseconds;
-            while (!_stopping)
+            try
             {
-                ring.ProcessBlock(ref handler, timeoutMs);
+                if (socket.Ring is { } ring)
+                {
+                    RunRing(ring, batch!);
+                }
+                else
+                {
+                    RunReceive(socket, buffer!);
+                }
             }
-
-            return;
+#pragma warning disable CA1031 // A bug hit by one frame must not stop forwarding; it is logged and the loop resumes.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                Log.WorkerFailed(_logger, ex);
+            }
         }
+    }
 
-        // One reusable, pinned-once buffer per worker: no allocation per frame. 64 KiB covers any frame the
-        // interface can deliver (offloads that build larger GRO frames must be off, see docs).
-        var buffer = GC.AllocateUninitializedArray<byte>(64 * 1024, pinned: true);
+    private void RunRing(PacketRing ring, SendBatch batch)
+    {
+        var handler = new RingForwardingHandler(_engine!, batch, Statistics);
+        var timeoutMs = (int)_options.ReceivePollInterval.TotalMilliseconds;
+        while (!_stopping)
+        {
+            ring.ProcessBlock(ref handler, timeoutMs);
+        }
+    }
+
+    private void RunReceive(PacketSocket socket, byte[] buffer)
+    {
         var engine = _engine!;
         while (!_stopping)
         {
@@ -230,11 +258,20 @@ public sealed partial class DirectRoutingForwarder : IAsyncDisposable, IDisposab
                 return;
             }
 
-            _virtualAddresses = addresses;
-            var filter = ClassicBpf.Build(addresses);
-            foreach (var socket in _sockets)
+            try
             {
-                socket.AttachFilter(filter);
+                var filter = ClassicBpf.Build(addresses);
+                foreach (var socket in _sockets)
+                {
+                    socket.AttachFilter(filter);
+                }
+
+                _virtualAddresses = addresses;
+            }
+            catch (Exception ex) when (ex is System.Net.Sockets.SocketException or InvalidOperationException)
+            {
+                // The old filter stays; the service table change itself has been applied.
+                Log.FilterUpdateFailed(_logger, ex);
             }
         }
     }
@@ -280,5 +317,11 @@ public sealed partial class DirectRoutingForwarder : IAsyncDisposable, IDisposab
     {
         [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Direct routing on {Interface} ({Mac}): {Workers} workers, {VirtualAddresses} virtual addresses")]
         public static partial void Started(ILogger logger, string @interface, MacAddress mac, int workers, int virtualAddresses);
+
+        [LoggerMessage(EventId = 2, Level = LogLevel.Error, Message = "A forwarding worker failed; it resumes with the next frame")]
+        public static partial void WorkerFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(EventId = 3, Level = LogLevel.Error, Message = "Updating the packet filter for the new virtual addresses failed")]
+        public static partial void FilterUpdateFailed(ILogger logger, Exception exception);
     }
 }

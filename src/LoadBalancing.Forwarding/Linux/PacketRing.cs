@@ -99,17 +99,25 @@ internal sealed unsafe class PacketRing : IDisposable
 
         var count = *(uint*)(block + BlockPacketCountOffset);
         var packet = block + *(uint*)(block + BlockFirstPacketOffset);
-        for (var i = 0; i < count; i++)
+        try
         {
-            var snapLength = *(uint*)(packet + PacketSnapLength);
-            var mac = *(ushort*)(packet + PacketMacOffset);
-            handler.Handle(new Span<byte>(packet + mac, (int)snapLength));
-            packet += *(uint*)(packet + PacketNextOffset);
+            for (var i = 0; i < count; i++)
+            {
+                var snapLength = *(uint*)(packet + PacketSnapLength);
+                var mac = *(ushort*)(packet + PacketMacOffset);
+                handler.Handle(new Span<byte>(packet + mac, (int)snapLength));
+                packet += *(uint*)(packet + PacketNextOffset);
+            }
+        }
+        finally
+        {
+            // Even if a handler failed, the queued frames go out and the block goes back: a block kept by user
+            // space would stop the ring once the kernel wraps around to it.
+            handler.EndBlock();
+            Volatile.Write(ref *status, StatusKernel);
+            _next = (_next + 1) % BlockCount;
         }
 
-        handler.EndBlock();
-        Volatile.Write(ref *status, StatusKernel);
-        _next = (_next + 1) % BlockCount;
         return (int)count;
     }
 
