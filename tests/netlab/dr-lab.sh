@@ -3,6 +3,7 @@
 # Adapted from the build machine's proven netns DR lab; the project does not depend on that copy.
 #
 #   dr-lab.sh up PREFIX [N]   build client, director and N real servers (default 3) on one bridge
+#                             (IPv4 and IPv6: fd77::/64 with the same last numbers, VIP fd77::100)
 #   dr-lab.sh down PREFIX     kill the processes started in PREFIX-* namespaces, delete them, remove scratch
 #   dr-lab.sh env PREFIX      print the lab's variables
 #
@@ -12,9 +13,10 @@
 # client .10, rsI .(20+I), VIP .100. MACs 02:77:00:00:00:<last octet in hex>.
 #
 # Roles (classic LVS-DR, "arp" arrangement):
-#   director  owns the VIP on eth0 (answers ARP for it), ip_forward=0, and a netdev-ingress nftables rule drops
-#             IP packets to the VIP, so its kernel never answers (no RSTs); a packet socket bound to ETH_P_ALL
-#             sees the frames before that hook, so the userspace forwarder still gets them.
+#   director  owns the VIP on eth0 (answers ARP/ND for it), ip_forward=0, and a netdev-ingress nftables rule drops
+#             IP packets to the VIP (IPv6: all but ICMPv6, which carries ND), so its kernel never answers (no
+#             RSTs); a packet socket bound to ETH_P_ALL sees the frames before that hook, so the forwarder still
+#             gets them. The IPv6 VIP is deprecated (preferred_lft 0) so it is never used as a source address.
 #   rsI       VIP/32 on lo, arp_ignore=1 and arp_announce=2 on all and eth0 (no ARP answers for the VIP),
 #             nginx on :80 answering "rsI 10.77.0.(20+I)".
 #   client    10.77.0.10/24, reaches the VIP on-link (ARP answered by the director).
@@ -31,6 +33,7 @@ N=${3:-3}
 
 SCRATCH=/tmp/$P-scratch
 NET=10.77.0; VIP=$NET.100; DIR_IP=$NET.2; CLI_IP=$NET.10
+NET6=fd77:; VIP6=fd77::100
 SW=$P-sw; CLI=$P-cli; DIR=$P-dir; IF=eth0
 
 mac_of() { printf '02:77:00:00:00:%02x' "${1##*.}"; }
@@ -46,13 +49,15 @@ add_host() { # name ip
   local ns=$P-$1 ip=$2
   ip netns add "$ns"
   ip -n "$ns" link set lo up
-  nsx "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+  # IPv6 without router solicitations/autoconf noise; addresses are added with nodad (no 1 s tentative phase).
+  nsx "$ns" sysctl -qw net.ipv6.conf.default.accept_ra=0 net.ipv6.conf.default.autoconf=0
   nsx "$ns" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 \
     net.ipv4.conf.all.send_redirects=0 net.ipv4.conf.all.accept_redirects=0
   ip -n "$SW" link add "$P-$1" type veth peer name "$IF" netns "$ns"
   ip -n "$SW" link set "$P-$1" master br0 up
   ip -n "$ns" link set "$IF" address "$(mac_of "$ip")" up
   ip -n "$ns" addr add "$ip/24" dev "$IF"
+  ip -n "$ns" -6 addr add "$NET6:${ip##*.}/64" dev "$IF" nodad
   nsx "$ns" sysctl -qw "net.ipv4.conf.$IF.rp_filter=0" "net.ipv4.conf.$IF.send_redirects=0"
   offloads_off "$SW" "$P-$1"
   offloads_off "$ns" "$IF"
@@ -75,7 +80,7 @@ http {
   uwsgi_temp_path $d/tmp/uwsgi;
   scgi_temp_path $d/tmp/scgi;
   default_type text/plain;
-  server { listen 80; root $d/www; index index.html; }
+  server { listen 80; listen [::]:80; root $d/www; index index.html; }
 }
 CONF
   chmod -R a+rX "$SCRATCH"
@@ -109,11 +114,17 @@ up() {
   add_host dir "$DIR_IP"
   nsx "$DIR" sysctl -qw net.ipv4.ip_forward=0
   ip -n "$DIR" addr add "$VIP/32" dev "$IF"
+  # preferred_lft 0 (deprecated): still received and answered in neighbour discovery, but never chosen as a
+  # source address. Otherwise, for the /128 VIP the kernel's longest-prefix rule (capped at each address's prefix
+  # length) beats the /64 address, and the director solicits real servers from the VIP: their answers go to
+  # their own VIP on lo and the director never learns their MACs (the IPv6 form of arp_announce).
+  ip -n "$DIR" -6 addr add "$VIP6/128" dev "$IF" nodad preferred_lft 0
   nsx "$DIR" nft -f - <<NFT
 table netdev ${P}_vip {
   chain in {
     type filter hook ingress device "$IF" priority 0; policy accept;
     ip daddr $VIP counter drop
+    ip6 daddr $VIP6 meta l4proto != ipv6-icmp counter drop
   }
 }
 NFT
@@ -121,6 +132,9 @@ NFT
   for ((i = 1; i <= N; i++)); do
     add_host "rs$i" "$NET.$((20 + i))"
     ip -n "$P-rs$i" addr add "$VIP/32" dev lo
+    # IPv6 has no arp_ignore: the kernel answers neighbour solicitations only for addresses on the receiving
+    # interface, so the VIP on lo stays silent on eth0.
+    ip -n "$P-rs$i" -6 addr add "$VIP6/128" dev lo nodad preferred_lft 0
     nsx "$P-rs$i" sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2 \
       "net.ipv4.conf.$IF.arp_ignore=1" "net.ipv4.conf.$IF.arp_announce=2"
     nginx_start "$i"
@@ -134,6 +148,7 @@ env_vars() {
   cat <<VARS
 LAB_PREFIX=$P
 LAB_VIP=$VIP
+LAB_VIP6=$VIP6
 LAB_DIR_NS=$DIR
 LAB_CLI_NS=$CLI
 LAB_IF=$IF

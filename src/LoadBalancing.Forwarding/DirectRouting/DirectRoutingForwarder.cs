@@ -21,7 +21,9 @@ namespace LoadBalancing.Forwarding.DirectRouting;
 /// arrangement used and tested is classic LVS-DR: the director owns the VIP on its interface (so it answers ARP),
 /// and an nftables rule in the <c>netdev</c> ingress hook of that interface drops IP packets to the VIP. The packet
 /// sockets are bound to <c>ETH_P_ALL</c>, whose taps run before that hook, so they still see every frame:
-/// <c>table netdev lb_vip { chain in { type filter hook ingress device "eth0" priority 0; policy accept; ip daddr VIP drop } }</c>.
+/// <c>table netdev lb_vip { chain in { type filter hook ingress device "eth0" priority 0; policy accept; ip daddr VIP drop } }</c>
+/// (for an IPv6 VIP: <c>ip6 daddr VIP6 meta l4proto != ipv6-icmp drop</c>, and the VIP added with <c>preferred_lft 0</c>
+/// so it is never a source address; see README.md next to this file).
 /// Alternatively the director has no VIP and clients route the VIP via the director's address. In both, keep
 /// <c>net.ipv4.ip_forward=0</c> on the director, so its kernel never forwards a second copy.
 /// </para>

@@ -90,4 +90,46 @@ public sealed class DirectRoutingForwarderEndToEndTests
         var ruleset = await lab.ExecAsync("dir", ct, "nft", "list", "table", "netdev", $"{lab.Prefix}_vip");
         Assert.Matches(@"counter packets [1-9]\d* bytes", ruleset);
     }
+
+    [Fact]
+    public async Task Forwarder_IPv6WrrService_EveryServerServesInWeightProportion()
+    {
+        NetLab.RequireOrSkip();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var ct = cts.Token;
+
+        await using var lab = await NetLab.StartAsync(realServers: 3, ct);
+        var services = new ServiceTable(SchedulerRegistry.Default);
+        services.Apply(new LoadBalancerConfig
+        {
+            Services =
+            [
+                new VirtualServiceConfig
+                {
+                    Key = VirtualServiceKey.ForAddress(ServiceProtocol.Tcp, NetworkAddress.Parse(NetLab.Vip6), 80),
+                    Scheduler = SchedulerNames.WeightedRoundRobin,
+                    RealServers =
+                    [
+                        new RealServerConfig { Address = NetworkAddress.Parse("fd77::21"), Port = 80, Weight = 3 },
+                        new RealServerConfig { Address = NetworkAddress.Parse("fd77::22"), Port = 80, Weight = 2 },
+                        new RealServerConfig { Address = NetworkAddress.Parse("fd77::23"), Port = 80, Weight = 1 },
+                    ],
+                },
+            ],
+        });
+
+        await using var forwarder = new DirectRoutingForwarder(services, new DirectRoutingOptions
+        {
+            InterfaceName = "eth0",
+            Workers = 2,
+            StartupResolutionTimeout = TimeSpan.FromSeconds(3),
+        });
+        await NetLab.InNamespaceAsync(lab.DirectorNamespace, () => forwarder.StartAsync(ct));
+
+        // Real servers resolved by neighbour discovery (probed over UDP/IPv6, read back over rtnetlink).
+        var split = await lab.CurlVipAsync(60, ct, ipv6: true);
+        Assert.Equal(new Dictionary<string, int> { ["rs1"] = 30, ["rs2"] = 20, ["rs3"] = 10 }, split);
+        Assert.Equal(0, forwarder.Statistics.Malformed);
+        Assert.Equal(0, forwarder.Statistics.SendErrors);
+    }
 }

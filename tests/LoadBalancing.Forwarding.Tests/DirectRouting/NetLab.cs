@@ -10,6 +10,7 @@ namespace LoadBalancing.Forwarding.Tests.DirectRouting;
 internal sealed class NetLab : IAsyncDisposable
 {
     public const string Vip = "10.77.0.100";
+    public const string Vip6 = "fd77::100";
     private const int CloneNewNet = 0x40000000;
     private static readonly string[] RequiredTools = ["ip", "nginx", "nft", "ethtool", "curl", "bash"];
 
@@ -151,10 +152,11 @@ internal sealed class NetLab : IAsyncDisposable
     }
 
     /// <summary>Makes <paramref name="count"/> sequential HTTP requests to the VIP from the client, one connection each.</summary>
-    public async Task<Dictionary<string, int>> CurlVipAsync(int count, CancellationToken cancellationToken)
+    public async Task<Dictionary<string, int>> CurlVipAsync(int count, CancellationToken cancellationToken, bool ipv6 = false)
     {
+        var url = ipv6 ? $"http://[{Vip6}]/" : $"http://{Vip}/";
         var output = await ExecAsync("cli", cancellationToken, "bash", "-c",
-            $"for i in $(seq {count}); do curl -s --max-time 3 http://{Vip}/ || echo FAIL; done");
+            $"for i in $(seq {count}); do curl -s -g --max-time 3 {url} || echo FAIL; done");
         return output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(line => line.Split(' ')[0])
             .GroupBy(name => name)
