@@ -114,6 +114,7 @@ public sealed partial class DirectRoutingForwarder : IAsyncDisposable, IDisposab
         catch
         {
             DisposeResources();
+            Volatile.Write(ref _state, 2);
             throw;
         }
 
@@ -134,10 +135,18 @@ public sealed partial class DirectRoutingForwarder : IAsyncDisposable, IDisposab
         Log.Started(_logger, _options.InterfaceName, _sockets[0].InterfaceMac, _sockets.Count, _virtualAddresses.Length);
 
         var deadline = DateTime.UtcNow + _options.StartupResolutionTimeout;
-        while (!_resolver.AllResolved() && DateTime.UtcNow < deadline)
+        var resolver = _resolver;
+        while (!resolver.AllResolved() && DateTime.UtcNow < deadline)
         {
             await Task.Delay(20, cancellationToken).ConfigureAwait(false);
-            _resolver.RefreshOnce();
+            try
+            {
+                resolver.RefreshOnce();
+            }
+            catch (Exception ex) when (ex is System.Net.Sockets.SocketException or ObjectDisposedException)
+            {
+                break; // stopped meanwhile, or netlink failed: the resolver thread keeps trying
+            }
         }
     }
 
@@ -287,7 +296,9 @@ public sealed partial class DirectRoutingForwarder : IAsyncDisposable, IDisposab
     private void DisposeResources()
     {
         _expiry?.Dispose();
+        _expiry = null;
         _resolver?.Dispose();
+        _resolver = null;
         foreach (var socket in _sockets)
         {
             socket.Dispose();
