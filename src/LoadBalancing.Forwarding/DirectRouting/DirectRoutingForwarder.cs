@@ -1,0 +1,340 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Versioning;
+using LoadBalancing.Connections;
+using LoadBalancing.Forwarding.Linux;
+using LoadBalancing.Model;
+using LoadBalancing.Runtime;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace LoadBalancing.Forwarding.DirectRouting;
+
+/// <summary>
+/// The Linux Direct-Routing data plane: receives the frames for the virtual addresses of a <see cref="ServiceTable"/>
+/// on raw packet sockets, schedules them through a <see cref="ConnectionTable"/> and sends them to the chosen real
+/// servers with only the MAC addresses changed, as IPVS's <c>-g</c> forwarding does.
+/// </summary>
+/// <remarks>
+/// <para>
+/// The director's kernel must not answer for the virtual address itself (it would reset the connections). The
+/// arrangement used and tested is classic LVS-DR: the director owns the VIP on its interface (so it answers ARP),
+/// and an nftables rule in the <c>netdev</c> ingress hook of that interface drops IP packets to the VIP. The packet
+/// sockets are bound to <c>ETH_P_ALL</c>, whose taps run before that hook, so they still see every frame:
+/// <c>table netdev lb_vip { chain in { type filter hook ingress device "eth0" priority 0; policy accept; ip daddr VIP drop } }</c>
+/// (for an IPv6 VIP: <c>ip6 daddr VIP6 meta l4proto != ipv6-icmp drop</c>, and the VIP added with <c>preferred_lft 0</c>
+/// so it is never a source address; see README.md next to this file).
+/// Alternatively the director has no VIP and clients route the VIP via the director's address. In both, keep
+/// <c>net.ipv4.ip_forward=0</c> on the director, so its kernel never forwards a second copy.
+/// </para>
+/// <para>
+/// All sockets are created in the network namespace of the thread calling <see cref="StartAsync"/>.
+/// </para>
+/// </remarks>
+[SupportedOSPlatform("linux")]
+public sealed partial class DirectRoutingForwarder : IAsyncDisposable, IDisposable
+{
+    private readonly ServiceTable _services;
+    private readonly DirectRoutingOptions _options;
+    private readonly ILogger _logger;
+    private readonly NeighbourCache _neighbours = new();
+    private readonly List<PacketSocket> _sockets = [];
+    private readonly List<Thread> _workers = [];
+    private readonly Lock _filterLock = new();
+    private NeighbourResolver? _resolver;
+    private ITimer? _expiry;
+    private DirectRoutingEngine? _engine;
+    private NetworkAddress[] _virtualAddresses = [];
+    private volatile bool _stopping;
+    private int _state; // 0 new, 1 started, 2 stopped
+
+    /// <summary>Initializes a forwarder; nothing is opened before <see cref="StartAsync"/>.</summary>
+    /// <param name="services">The virtual services to forward; changes apply to new connections at once.</param>
+    /// <param name="options">The options; <see cref="DirectRoutingOptions.InterfaceName"/> is required.</param>
+    /// <param name="connections">The connection table, or <see langword="null"/> for a new one whose expiry the forwarder runs.</param>
+    /// <param name="logger">The logger.</param>
+    public DirectRoutingForwarder(ServiceTable services, DirectRoutingOptions options, ConnectionTable? connections = null, ILogger<DirectRoutingForwarder>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(options);
+        if (string.IsNullOrWhiteSpace(options.InterfaceName))
+        {
+            throw new ArgumentException($"Set {nameof(DirectRoutingOptions)}.{nameof(DirectRoutingOptions.InterfaceName)} to the director's interface.", nameof(options));
+        }
+
+        _services = services;
+        _options = options;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+        OwnsConnections = connections is null;
+        Connections = connections ?? new ConnectionTable();
+    }
+
+    /// <summary>Gets the connection table the forwarder schedules through (what <c>lbadm -Lnc</c> lists).</summary>
+    public ConnectionTable Connections { get; }
+
+    /// <summary>Gets the frame counters of all workers.</summary>
+    public DirectRoutingStatistics Statistics { get; } = new();
+
+    private bool OwnsConnections { get; }
+
+    /// <summary>
+    /// Opens one packet socket per worker on the interface (in the calling thread's network namespace), starts the
+    /// workers and neighbour resolution, and waits up to <see cref="DirectRoutingOptions.StartupResolutionTimeout"/>
+    /// for the real servers' MAC addresses.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the wait for neighbour resolution (the forwarder keeps running).</param>
+    /// <returns>A task that completes when the forwarder runs.</returns>
+    /// <exception cref="System.Net.Sockets.SocketException">A socket could not be opened (CAP_NET_RAW missing, no such interface).</exception>
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.CompareExchange(ref _state, 1, 0) != 0)
+        {
+            throw new InvalidOperationException("The forwarder was already started.");
+        }
+
+        // Everything that opens a socket runs before the first await, on the caller's thread (and namespace).
+        try
+        {
+            _virtualAddresses = CurrentVirtualAddresses();
+            var filter = ClassicBpf.Build(_virtualAddresses);
+            var workers = _options.EffectiveWorkers;
+
+            // Fanout group ids are per network namespace; a random one avoids joining another forwarder's group.
+            var fanoutGroup = workers > 1 ? Random.Shared.Next(1, 0xFFFF) : -1;
+            for (var i = 0; i < workers; i++)
+            {
+                _sockets.Add(PacketSocket.Open(_options.InterfaceName, filter, fanoutGroup, _options.ReceivePollInterval, _options.UseReceiveRing));
+            }
+
+            _engine = new DirectRoutingEngine(_services, Connections, _neighbours, _sockets[0].InterfaceMac, Statistics);
+            _resolver = new NeighbourResolver(_neighbours, _sockets[0].InterfaceIndex, _options.NeighbourRefreshInterval, _logger);
+            _resolver.SetTargets(CurrentRealServers());
+            _resolver.RefreshOnce();
+        }
+        catch
+        {
+            DisposeResources();
+            Volatile.Write(ref _state, 2);
+            throw;
+        }
+
+        _services.Changed += OnServicesChanged;
+        if (OwnsConnections)
+        {
+            _expiry = Connections.StartExpiryTimer();
+        }
+
+        foreach (var socket in _sockets)
+        {
+            var worker = new Thread(() => Work(socket)) { IsBackground = true, Name = $"lb-dr-{_workers.Count}" };
+            _workers.Add(worker);
+            worker.Start();
+        }
+
+        _resolver.Start();
+        Log.Started(_logger, _options.InterfaceName, _sockets[0].InterfaceMac, _sockets.Count, _virtualAddresses.Length);
+
+        var deadline = DateTime.UtcNow + _options.StartupResolutionTimeout;
+        var resolver = _resolver;
+        while (!resolver.AllResolved() && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                resolver.RefreshOnce();
+            }
+            catch (Exception ex) when (ex is System.Net.Sockets.SocketException or ObjectDisposedException)
+            {
+                break; // stopped meanwhile, or netlink failed: the resolver thread keeps trying
+            }
+        }
+    }
+
+    /// <summary>Stops the workers and closes every socket. Established connections are no longer forwarded.</summary>
+    /// <param name="cancellationToken">Unused; stopping takes at most one receive poll interval.</param>
+    /// <returns>A task that completes when everything is closed.</returns>
+    public Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.Exchange(ref _state, 2) != 1)
+        {
+            return Task.CompletedTask;
+        }
+
+        _services.Changed -= OnServicesChanged;
+        lock (_filterLock)
+        {
+            // A filter update that started before the state changed finishes before the sockets close.
+        }
+
+        _stopping = true;
+        foreach (var worker in _workers)
+        {
+            worker.Join();
+        }
+
+        DisposeResources();
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc/>
+    public ValueTask DisposeAsync()
+    {
+        Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Stops the forwarder (stopping is synchronous: workers notice within one receive poll interval).</summary>
+    public void Dispose()
+    {
+        StopAsync().GetAwaiter().GetResult();
+        _neighbours.Dispose();
+    }
+
+    private void Work(PacketSocket socket)
+    {
+        using var batch = socket.Ring is null ? null : new SendBatch(socket.Descriptor, socket.InterfaceIndex);
+
+        // One reusable, pinned buffer per worker for the recv() path: no allocation per frame. 64 KiB covers any
+        // frame the interface can deliver (offloads that build larger GRO frames must be off, see README).
+        var buffer = socket.Ring is null ? GC.AllocateUninitializedArray<byte>(64 * 1024, pinned: true) : null;
+        while (!_stopping)
+        {
+            try
+            {
+                if (socket.Ring is { } ring)
+                {
+                    RunRing(ring, batch!);
+                }
+                else
+                {
+                    RunReceive(socket, buffer!);
+                }
+            }
+#pragma warning disable CA1031 // A bug hit by one frame must not stop forwarding; it is logged and the loop resumes.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                Log.WorkerFailed(_logger, ex);
+            }
+        }
+    }
+
+    private void RunRing(PacketRing ring, SendBatch batch)
+    {
+        var handler = new RingForwardingHandler(_engine!, batch, Statistics);
+        var timeoutMs = (int)_options.ReceivePollInterval.TotalMilliseconds;
+        while (!_stopping)
+        {
+            ring.ProcessBlock(ref handler, timeoutMs);
+        }
+    }
+
+    private void RunReceive(PacketSocket socket, byte[] buffer)
+    {
+        var engine = _engine!;
+        while (!_stopping)
+        {
+            var length = socket.Receive(buffer);
+            if (length <= 0)
+            {
+                if (length < 0)
+                {
+                    Thread.Sleep(10); // socket error (e.g. interface gone): don't spin
+                }
+
+                continue;
+            }
+
+            var frame = buffer.AsSpan(0, length);
+            if (DirectRoutingEngine.IsSend(engine.Process(frame)) && !socket.Send(frame))
+            {
+                Statistics.CountSendError();
+            }
+        }
+    }
+
+    private void OnServicesChanged(object? sender, EventArgs e)
+    {
+        lock (_filterLock)
+        {
+            if (Volatile.Read(ref _state) != 1)
+            {
+                return;
+            }
+
+            _resolver?.SetTargets(CurrentRealServers());
+            var addresses = CurrentVirtualAddresses();
+            if (addresses.AsSpan().SequenceEqual(_virtualAddresses))
+            {
+                return;
+            }
+
+            try
+            {
+                var filter = ClassicBpf.Build(addresses);
+                foreach (var socket in _sockets)
+                {
+                    socket.AttachFilter(filter);
+                }
+
+                _virtualAddresses = addresses;
+            }
+            catch (Exception ex) when (ex is System.Net.Sockets.SocketException or InvalidOperationException)
+            {
+                // The old filter stays; the service table change itself has been applied.
+                Log.FilterUpdateFailed(_logger, ex);
+            }
+        }
+    }
+
+    private NetworkAddress[] CurrentVirtualAddresses()
+        => [.. _services.Services.Where(s => !s.Key.IsFirewallMark).Select(s => s.Key.Address).Distinct().Order()];
+
+    private IEnumerable<NetworkAddress> CurrentRealServers()
+        => _services.Services.SelectMany(s => s.Destinations).Where(d => d.Method == ForwardingMethod.Route).Select(d => d.Address);
+
+    private void DisposeResources()
+    {
+        _expiry?.Dispose();
+        _expiry = null;
+        _resolver?.Dispose();
+        _resolver = null;
+        foreach (var socket in _sockets)
+        {
+            socket.Dispose();
+        }
+
+        _sockets.Clear();
+    }
+
+    /// <summary>
+    /// Rewrites frames in place in the ring and queues the forwarded ones; the block's frames leave in one
+    /// <c>sendmmsg()</c> before the block is returned. A struct so the ring loop's calls are direct.
+    /// </summary>
+    private readonly unsafe struct RingForwardingHandler(DirectRoutingEngine engine, SendBatch batch, DirectRoutingStatistics statistics) : IFrameHandler
+    {
+        public void Handle(Span<byte> frame)
+        {
+            if (DirectRoutingEngine.IsSend(engine.Process(frame)))
+            {
+                // The span points into the mmap'ed ring, which never moves: taking its address is safe.
+                var failed = batch.Add((byte*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(frame)), frame.Length);
+                statistics.CountSendErrors(failed);
+            }
+        }
+
+        public void EndBlock() => statistics.CountSendErrors(batch.Flush());
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Direct routing on {Interface} ({Mac}): {Workers} workers, {VirtualAddresses} virtual addresses")]
+        public static partial void Started(ILogger logger, string @interface, MacAddress mac, int workers, int virtualAddresses);
+
+        [LoggerMessage(EventId = 2, Level = LogLevel.Error, Message = "A forwarding worker failed; it resumes with the next frame")]
+        public static partial void WorkerFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(EventId = 3, Level = LogLevel.Error, Message = "Updating the packet filter for the new virtual addresses failed")]
+        public static partial void FilterUpdateFailed(ILogger logger, Exception exception);
+    }
+}

@@ -1,0 +1,35 @@
+namespace LoadBalancing.Forwarding.DirectRouting;
+
+/// <summary>Options of the <see cref="DirectRoutingForwarder"/>.</summary>
+public sealed class DirectRoutingOptions
+{
+    /// <summary>Gets or sets the director's interface on the real servers' L2 segment, e.g. <c>eth0</c>. Required.</summary>
+    public string InterfaceName { get; set; } = "";
+
+    /// <summary>
+    /// Gets or sets the number of receive workers, each with its own packet socket in one <c>PACKET_FANOUT</c>
+    /// (hash) group; 0 means one per processor.
+    /// </summary>
+    public int Workers { get; set; }
+
+    /// <summary>
+    /// Gets or sets a value indicating whether workers read frames from a memory-mapped <c>TPACKET_V3</c> ring
+    /// (default) rather than with one <c>recv()</c> per frame. The ring hands over a block when full or after 1 ms.
+    /// </summary>
+    public bool UseReceiveRing { get; set; } = true;
+
+    /// <summary>Gets or sets how often the kernel's neighbour table is re-read and unconfirmed real servers re-probed (default 1 s).</summary>
+    public TimeSpan NeighbourRefreshInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Gets or sets how long <see cref="DirectRoutingForwarder.StartAsync"/> waits for every real server's MAC
+    /// address before it returns (default 2 s). Unresolved servers are not an error: their packets get
+    /// <see cref="DirectRoutingVerdict.NoNeighbour"/> until resolved.
+    /// </summary>
+    public TimeSpan StartupResolutionTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Gets or sets how long a blocked receive waits before a worker looks for a stop request (default 100 ms).</summary>
+    public TimeSpan ReceivePollInterval { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    internal int EffectiveWorkers => Workers > 0 ? Workers : Environment.ProcessorCount;
+}

@@ -1,0 +1,51 @@
+namespace LoadBalancing.Forwarding.DirectRouting;
+
+/// <summary>
+/// Frame counters of a Direct-Routing forwarder (all workers together). Per-service and per-server connection,
+/// packet and byte counters are kept by the connection table in <see cref="Runtime.TrafficStatistics"/>.
+/// </summary>
+public sealed class DirectRoutingStatistics
+{
+    private readonly long[] _byVerdict = new long[Enum.GetValues<DirectRoutingVerdict>().Length];
+    private long _received;
+    private long _sendErrors;
+
+    /// <summary>Gets the frames received from the packet socket(s).</summary>
+    public long Received => Volatile.Read(ref _received);
+
+    /// <summary>Gets the frames forwarded to real servers.</summary>
+    public long Forwarded => this[DirectRoutingVerdict.Forward];
+
+    /// <summary>Gets the frames dropped because their headers were truncated or inconsistent.</summary>
+    public long Malformed => this[DirectRoutingVerdict.Malformed];
+
+    /// <summary>Gets the IP fragments dropped.</summary>
+    public long Fragments => this[DirectRoutingVerdict.Fragment];
+
+    /// <summary>Gets the IP packets of other transport protocols dropped.</summary>
+    public long UnsupportedProtocol => this[DirectRoutingVerdict.UnsupportedProtocol];
+
+    /// <summary>Gets the frames whose transmission failed (send error).</summary>
+    public long SendErrors => Volatile.Read(ref _sendErrors);
+
+    /// <summary>Gets the number of frames that received a verdict.</summary>
+    /// <param name="verdict">The verdict.</param>
+    /// <returns>The count.</returns>
+    public long this[DirectRoutingVerdict verdict] => Volatile.Read(ref _byVerdict[(int)verdict]);
+
+    internal void Count(DirectRoutingVerdict verdict)
+    {
+        Interlocked.Increment(ref _received);
+        Interlocked.Increment(ref _byVerdict[(int)verdict]);
+    }
+
+    internal void CountSendError() => Interlocked.Increment(ref _sendErrors);
+
+    internal void CountSendErrors(int count)
+    {
+        if (count > 0)
+        {
+            Interlocked.Add(ref _sendErrors, count);
+        }
+    }
+}

@@ -1,0 +1,35 @@
+using System.Runtime.Versioning;
+using LoadBalancing.Forwarding.DirectRouting;
+using LoadBalancing.Runtime;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers the Linux Direct-Routing forwarder.</summary>
+public static class DirectRoutingBuilderExtensions
+{
+    /// <summary>
+    /// Registers a singleton <see cref="DirectRoutingForwarder"/> over the registered <see cref="ServiceTable"/>.
+    /// The host starts it (<see cref="DirectRoutingForwarder.StartAsync"/>, e.g. from a hosted service) and stops it
+    /// by disposing the provider or calling <see cref="DirectRoutingForwarder.StopAsync"/>.
+    /// </summary>
+    /// <param name="builder">The builder from <c>AddLoadBalancing()</c>.</param>
+    /// <param name="configure">Sets the options; <see cref="DirectRoutingOptions.InterfaceName"/> is required.</param>
+    /// <returns>The builder.</returns>
+    [SupportedOSPlatform("linux")]
+    public static ILoadBalancingBuilder AddDirectRoutingForwarder(this ILoadBalancingBuilder builder, Action<DirectRoutingOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(configure);
+        var options = new DirectRoutingOptions();
+        configure(options);
+        builder.Services.TryAddSingleton(options);
+        builder.Services.TryAddSingleton(sp => new DirectRoutingForwarder(
+            sp.GetRequiredService<ServiceTable>(),
+            sp.GetRequiredService<DirectRoutingOptions>(),
+            connections: null,
+            sp.GetService<ILogger<DirectRoutingForwarder>>()));
+        return builder;
+    }
+}

@@ -1,0 +1,199 @@
+using System.Buffers.Binary;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using System.Text;
+using LoadBalancing.Forwarding.DirectRouting;
+
+namespace LoadBalancing.Forwarding.Linux;
+
+/// <summary>
+/// An <c>AF_PACKET</c>/<c>SOCK_RAW</c> socket bound to one interface for all protocols, with a classic BPF filter,
+/// <c>PACKET_IGNORE_OUTGOING</c> and optionally a <c>PACKET_FANOUT</c> group. The descriptor is owned by a
+/// <see cref="SafeSocketHandle"/>; the data path calls recv/sendto directly so a timeout is a return value, not
+/// an exception.
+/// </summary>
+/// <remarks>
+/// Order matters (packet(7), and seen on this kernel): the socket is created with protocol 0 so nothing is queued,
+/// the filter is attached, and only then is it bound with <c>ETH_P_ALL</c>. Bound to <c>ETH_P_ALL</c>, the tap runs
+/// before the netdev ingress hook, so an nftables drop rule for the virtual address there does not hide frames
+/// from us (a socket bound to <c>ETH_P_IP</c> would run after it). The socket lives in the network namespace of
+/// the thread that creates it.
+/// </remarks>
+internal sealed unsafe class PacketSocket : IDisposable
+{
+    private readonly SafeSocketHandle _handle;
+    private readonly int _fd;
+
+    private PacketSocket(int fd)
+    {
+        _fd = fd;
+        _handle = new SafeSocketHandle(fd, ownsHandle: true);
+    }
+
+    public int InterfaceIndex { get; private set; }
+
+    public MacAddress InterfaceMac { get; private set; }
+
+    /// <summary>Gets the TPACKET_V3 receive ring, or <see langword="null"/> when frames are read with <see cref="Receive"/>.</summary>
+    public PacketRing? Ring { get; private set; }
+
+    /// <summary>Gets the descriptor, for batched sends (<see cref="SendBatch"/>); valid until <see cref="Dispose"/>.</summary>
+    public int Descriptor => _fd;
+
+    public static PacketSocket Open(string interfaceName, ReadOnlySpan<SockFilter> filter, int fanoutGroup, TimeSpan receiveTimeout, bool useRing)
+    {
+        var fd = LibC.Socket(LibC.AF_PACKET, LibC.SOCK_RAW | LibC.SOCK_CLOEXEC, 0);
+        if (fd < 0)
+        {
+            throw LastError($"socket(AF_PACKET, SOCK_RAW, 0) failed (CAP_NET_RAW is required)");
+        }
+
+        var socket = new PacketSocket(fd);
+        try
+        {
+            (socket.InterfaceIndex, socket.InterfaceMac) = QueryInterface(fd, interfaceName);
+            socket.AttachFilter(filter);
+            if (useRing)
+            {
+                socket.Ring = PacketRing.Create(fd);
+            }
+
+            var address = new SockAddrLinkLayer
+            {
+                Family = LibC.AF_PACKET,
+                Protocol = BinaryPrimitives.ReverseEndianness(LibC.ETH_P_ALL),
+                InterfaceIndex = socket.InterfaceIndex,
+            };
+            if (LibC.Bind(fd, &address, sizeof(SockAddrLinkLayer)) != 0)
+            {
+                throw LastError($"bind(AF_PACKET, {interfaceName}) failed");
+            }
+
+            socket.SetInt(LibC.SOL_PACKET, LibC.PACKET_IGNORE_OUTGOING, 1, "PACKET_IGNORE_OUTGOING");
+            var timeout = new TimeVal { Seconds = (long)receiveTimeout.TotalSeconds, Microseconds = receiveTimeout.Milliseconds * 1000L };
+            if (LibC.SetSockOpt(fd, LibC.SOL_SOCKET, LibC.SO_RCVTIMEO, &timeout, sizeof(TimeVal)) != 0)
+            {
+                throw LastError("setsockopt(SO_RCVTIMEO) failed");
+            }
+
+            if (fanoutGroup >= 0)
+            {
+                // A fanout group needs a bound socket; HASH keeps each flow on one worker (flow affinity).
+                socket.SetInt(LibC.SOL_PACKET, LibC.PACKET_FANOUT, (fanoutGroup & 0xFFFF) | (LibC.PACKET_FANOUT_HASH << 16), "PACKET_FANOUT");
+            }
+
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Replaces the filter on a live socket (the kernel swaps programs atomically).</summary>
+    public void AttachFilter(ReadOnlySpan<SockFilter> filter)
+    {
+        fixed (SockFilter* instructions = filter)
+        {
+            var program = new SockFProg { Length = (ushort)filter.Length, Filter = instructions };
+            if (LibC.SetSockOpt(_fd, LibC.SOL_SOCKET, LibC.SO_ATTACH_FILTER, &program, sizeof(SockFProg)) != 0)
+            {
+                throw LastError("setsockopt(SO_ATTACH_FILTER) failed");
+            }
+        }
+    }
+
+    /// <summary>Receives one frame; returns its length, 0 on timeout or interruption, -1 when the socket is unusable.</summary>
+    public int Receive(Span<byte> buffer)
+    {
+        fixed (byte* data = buffer)
+        {
+            var n = LibC.Recv(_fd, data, buffer.Length, 0);
+            if (n >= 0)
+            {
+                return (int)n;
+            }
+
+            var errno = Marshal.GetLastPInvokeError();
+            return errno is LibC.EAGAIN or LibC.EINTR ? 0 : -1;
+        }
+    }
+
+    /// <summary>Sends one complete Ethernet frame out of the bound interface.</summary>
+    public bool Send(ReadOnlySpan<byte> frame)
+    {
+        var address = new SockAddrLinkLayer
+        {
+            Family = LibC.AF_PACKET,
+            Protocol = BinaryPrimitives.ReverseEndianness(BinaryPrimitives.ReadUInt16BigEndian(frame[12..])),
+            InterfaceIndex = InterfaceIndex,
+            AddressLength = MacAddress.Length,
+        };
+        frame[..MacAddress.Length].CopyTo(new Span<byte>(&address.Address, 8));
+        fixed (byte* data = frame)
+        {
+            return LibC.SendTo(_fd, data, frame.Length, 0, &address, sizeof(SockAddrLinkLayer)) == frame.Length;
+        }
+    }
+
+    public void Dispose()
+    {
+        Ring?.Dispose();
+        _handle.Dispose();
+    }
+
+    private static (int Index, MacAddress Mac) QueryInterface(int fd, string name)
+    {
+        var request = stackalloc byte[40];
+        new Span<byte>(request, 40).Clear();
+        var nameBytes = Encoding.ASCII.GetBytes(name);
+        if (nameBytes.Length >= LibC.IFNAMSIZ)
+        {
+            throw new ArgumentException($"Interface name '{name}' is longer than {LibC.IFNAMSIZ - 1} characters.", nameof(name));
+        }
+
+        nameBytes.CopyTo(new Span<byte>(request, LibC.IFNAMSIZ));
+        if (LibC.Ioctl(fd, LibC.SIOCGIFINDEX, request) != 0)
+        {
+            throw LastError($"interface '{name}' not found (SIOCGIFINDEX)");
+        }
+
+        var index = *(int*)(request + LibC.IFNAMSIZ);
+        if (LibC.Ioctl(fd, LibC.SIOCGIFHWADDR, request) != 0)
+        {
+            throw LastError($"SIOCGIFHWADDR on '{name}' failed");
+        }
+
+        // ifr_hwaddr is a struct sockaddr: 2 bytes family, then the 6-byte MAC.
+        return (index, MacAddress.Read(new ReadOnlySpan<byte>(request + LibC.IFNAMSIZ + 2, MacAddress.Length)));
+    }
+
+    private void SetInt(int level, int name, int value, string what)
+    {
+        if (LibC.SetSockOpt(_fd, level, name, &value, sizeof(int)) != 0)
+        {
+            throw LastError($"setsockopt({what}) failed");
+        }
+    }
+
+    private static SocketException LastError(string message)
+    {
+        var errno = Marshal.GetLastPInvokeError();
+        return new SocketException(errno, $"{message}: {Marshal.GetPInvokeErrorMessage(errno)}");
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct SockFProg
+    {
+        public ushort Length;
+        public SockFilter* Filter;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct TimeVal
+    {
+        public long Seconds;
+        public long Microseconds;
+    }
+}
