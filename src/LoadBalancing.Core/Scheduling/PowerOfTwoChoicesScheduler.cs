@@ -23,14 +23,28 @@ namespace LoadBalancing.Scheduling;
 /// uniform like the kernel's; the kernel's generator itself cannot be reproduced.
 /// </para>
 /// <para>
-/// A linear scan like the kernel's (two, in fact): weighted draws over a changing eligible set would need a
-/// prefix-sum tree updated on every OVERLOAD flip, and twos is normally used with modest lists.
+/// The kernel walks the list twice per connection (O(n)). This keeps a Fenwick (prefix-sum) tree over the
+/// eligible weights in list order instead, rebuilt in <see cref="OnDestinationsChanged"/> (membership, weights)
+/// and updated in O(log n) from <see cref="OnLoadChanged"/> when an OVERLOAD flag flips. A draw r then lands
+/// on the lowest position whose inclusive prefix sum is at least max(r, 1), which is exactly the destination
+/// where the kernel's running <c>r - sum</c> first drops to &lt;= 0 (r = 0 lands on the first eligible one).
+/// Only when the eligible weights sum past <see cref="int.MaxValue"/> - 1, where the kernel's
+/// <c>int</c> sum wraps, does a pick fall back to the literal two-walk transcription, so that wrapping gives
+/// the kernel's choice too.
 /// </para>
 /// </remarks>
 internal sealed class PowerOfTwoChoicesScheduler : IScheduler
 {
     private readonly Random _random;
+    private readonly Lock _lock = new();
     private ImmutableArray<RealServerState> _destinations = [];
+
+    // _weights[i]: the weight position i contributes to the draw (its weight when eligible, else 0).
+    // _tree: Fenwick tree over _weights, 1-based (_tree[k] covers positions k - lowbit(k) .. k - 1).
+    private int[] _weights = [];
+    private long[] _tree = [0];
+    private long _total;
+    private int _topBit;
 
     public PowerOfTwoChoicesScheduler(SchedulerContext context)
     {
@@ -39,11 +53,127 @@ internal sealed class PowerOfTwoChoicesScheduler : IScheduler
     }
 
     public void OnDestinationsChanged(ImmutableArray<RealServerState> destinations)
-        => _destinations = destinations;
+    {
+        var n = destinations.Length;
+        var weights = new int[n];
+        var tree = new long[n + 1];
+        lock (_lock)
+        {
+            // Read weights and flags under the lock so that a concurrent OnLoadChanged, which waits for it,
+            // is applied after this snapshot and never lost.
+            long total = 0;
+            for (var i = 0; i < n; i++)
+            {
+                weights[i] = EligibleWeight(destinations[i]);
+                total += weights[i];
+                tree[i + 1] += weights[i];
+                var parent = i + 1 + ((i + 1) & -(i + 1));
+                if (parent <= n)
+                {
+                    tree[parent] += tree[i + 1];
+                }
+            }
+
+            var topBit = 1;
+            while (topBit <= n)
+            {
+                topBit <<= 1;
+            }
+
+            _destinations = destinations;
+            _weights = weights;
+            _tree = tree;
+            _total = total;
+            _topBit = topBit >> 1;
+        }
+    }
+
+    public void OnLoadChanged(RealServerState destination)
+    {
+        lock (_lock)
+        {
+            var position = destination.Position;
+            var list = _destinations;
+
+            // Not (or no longer) at that position in our list: the coming OnDestinationsChanged reads it anyway.
+            if ((uint)position >= (uint)list.Length || !ReferenceEquals(list[position], destination))
+            {
+                return;
+            }
+
+            var weight = EligibleWeight(destination);
+            var delta = (long)weight - _weights[position];
+            if (delta == 0)
+            {
+                return;
+            }
+
+            _weights[position] = weight;
+            _total += delta;
+            var tree = _tree;
+            for (var k = position + 1; k < tree.Length; k += k & -k)
+            {
+                tree[k] += delta;
+            }
+        }
+    }
 
     public RealServerState? Pick(in SchedulingRequest request)
     {
-        var list = _destinations;
+        lock (_lock)
+        {
+            var total = _total;
+            if (total == 0)
+            {
+                return null;
+            }
+
+            if (total >= int.MaxValue)
+            {
+                // The kernel's int sum (and total + 1) wraps: only its literal walk gives its choice.
+                return PickByScan(_destinations);
+            }
+
+            // Draws in [0, total], as get_random_u32_below(total + 1).
+            var rweight1 = Draw((uint)(total + 1));
+            var rweight2 = Draw((uint)(total + 1));
+            var position1 = LowerBound(Math.Max(rweight1, 1));
+            var position2 = LowerBound(Math.Max(rweight2, 1));
+            var choice1 = _destinations[position1];
+            var choice2 = _destinations[position2];
+            var weight1 = _weights[position1];
+            var weight2 = _weights[position2];
+            unchecked
+            {
+                return weight2 * Overhead(choice1) > weight1 * Overhead(choice2) ? choice2 : choice1;
+            }
+        }
+    }
+
+    private static int EligibleWeight(RealServerState dest)
+        => dest.IsOverloaded ? 0 : Math.Max(dest.Weight, 0);
+
+    /// <summary>The lowest position whose inclusive prefix sum of eligible weights is at least <paramref name="target"/> (1 &lt;= target &lt;= total).</summary>
+    private int LowerBound(long target)
+    {
+        var tree = _tree;
+        var k = 0;
+        for (var bit = _topBit; bit != 0; bit >>= 1)
+        {
+            var next = k + bit;
+            if (next < tree.Length && tree[next] < target)
+            {
+                k = next;
+                target -= tree[next];
+            }
+        }
+
+        return k;
+    }
+
+    /// <summary>The kernel's two walks, literally (only used when its int sum wraps).</summary>
+    private RealServerState? PickByScan(ImmutableArray<RealServerState> list)
+    {
         RealServerState? choice1 = null;
         RealServerState? choice2 = null;
         int weight1 = -1, weight2 = -1, overhead1 = 0, overhead2 = 0, totalWeight = 0;

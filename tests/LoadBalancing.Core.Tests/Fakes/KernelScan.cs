@@ -155,4 +155,40 @@ internal static class KernelScan
 
         return h;
     }
+
+    /// <summary>
+    /// ip_vs_twos_schedule's two walks for given draws (each in [0, W] where W is the eligible weight sum):
+    /// subtract each eligible weight from both draws and take, for each, the first destination where it drops
+    /// to &lt;= 0; return choice 2 when <c>w2 * oh1 &gt; w1 * oh2</c> (32-bit wrapping, as the kernel).
+    /// </summary>
+    public static RealServerState? TwoChoices(IReadOnlyList<RealServerState> list, int rweight1, int rweight2)
+    {
+        RealServerState? choice1 = null, choice2 = null;
+        int weight1 = -1, weight2 = -1, overhead1 = 0, overhead2 = 0;
+        unchecked
+        {
+            foreach (var dest in list)
+            {
+                var weight = dest.Weight;
+                if (dest.IsOverloaded || weight <= 0)
+                {
+                    continue;
+                }
+
+                rweight1 -= weight;
+                rweight2 -= weight;
+                if (rweight1 <= 0 && weight1 == -1)
+                {
+                    (choice1, weight1, overhead1) = (dest, weight, (dest.ActiveConnections << 8) + dest.InactiveConnections);
+                }
+
+                if (rweight2 <= 0 && weight2 == -1)
+                {
+                    (choice2, weight2, overhead2) = (dest, weight, (dest.ActiveConnections << 8) + dest.InactiveConnections);
+                }
+            }
+
+            return choice2 is not null && weight2 * overhead1 > weight1 * overhead2 ? choice2 : choice1;
+        }
+    }
 }

@@ -1,3 +1,5 @@
+using CsCheck;
+using LoadBalancing.Runtime;
 using LoadBalancing.Tests.Fakes;
 using static LoadBalancing.Tests.Fakes.SchedulerScenarios;
 using static LoadBalancing.Tests.Fakes.TestServices;
@@ -97,4 +99,92 @@ public sealed class PowerOfTwoChoicesSchedulerTests
     [Fact]
     public void Pick_RandomWeightsAndFlags_NeverWeightZeroOrOverloaded()
         => SchedulerProperties.NeverPicksWeightZeroOrOverloaded("twos");
+
+    [Fact]
+    public void Pick_IndexedDraws_EqualKernelWalksAfterAnyChanges()
+    {
+        // The Fenwick-tree lookup must land where the kernel's two walks land for the same draws, whatever
+        // the weights, OVERLOAD flips, runtime weight edits and list changes in between.
+        var server = Gen.Select(Gen.OneOf(Gen.Int[0, 3], Gen.Int[0, 65535]), Gen.Int[0, 5], Gen.Int[0, 600], Gen.Int[0, 3].Select(x => x == 0));
+        var step = Gen.Select(Gen.Int[0, 2], Gen.Int[0, 1000], server);
+        Gen.Select(server.Array[0, 40], step.Array[0, 30], Gen.Int).Sample(
+            (servers, steps, seed) =>
+            {
+                var random = new RecordingRandom(seed);
+                var service = WithRandom("twos", random, [.. servers.Select((s, i) => ($"10.3.{i / 250}.{(i % 250) + 1}", s.Item1))]);
+                var list = service.Destinations;
+                for (var i = 0; i < servers.Length; i++)
+                {
+                    Dest(service, $"10.3.{i / 250}.{(i % 250) + 1}").SetCountersForTesting(servers[i].Item2, servers[i].Item3, overloaded: servers[i].Item4);
+                }
+
+                AssertSameAsKernel(service, random);
+                foreach (var (kind, target, s) in steps)
+                {
+                    list = service.Destinations;
+                    if (list.Length == 0)
+                    {
+                        break;
+                    }
+
+                    var dest = list[target % list.Length];
+                    if (kind == 0)
+                    {
+                        dest.SetCountersForTesting(s.Item2, s.Item3, overloaded: s.Item4);
+                    }
+                    else
+                    {
+                        service.SetWeight(dest, s.Item1);
+                    }
+
+                    AssertSameAsKernel(service, random);
+                }
+            },
+            iter: 300,
+            threads: 1);
+    }
+
+    [Fact]
+    public void Pick_WeightSumWrapsInInt_FallsBackToKernelWalks()
+    {
+        // 40 000 servers of weight 65535 sum past int.MaxValue: the kernel's int sum wraps, and only its literal
+        // walk reproduces the choice. Whatever it is, it must equal the transcription for the same draws.
+        var servers = Enumerable.Range(0, 40000).Select(i => ($"10.4.{i / 250}.{(i % 250) + 1}", 65535)).ToArray();
+        var random = new RecordingRandom(99);
+        var service = WithRandom("twos", random, servers);
+        for (var n = 0; n < 5; n++)
+        {
+            AssertSameAsKernel(service, random);
+        }
+    }
+
+    private static void AssertSameAsKernel(VirtualServiceState service, RecordingRandom random)
+    {
+        var request = Request();
+        random.Draws.Clear();
+        var actual = service.Schedule(in request);
+        if (random.Draws.Count == 0)
+        {
+            Assert.DoesNotContain(service.Destinations, d => d.Weight > 0 && !d.IsOverloaded);
+            Assert.Null(actual);
+            return;
+        }
+
+        Assert.Equal(2, random.Draws.Count);
+        var expected = KernelScan.TwoChoices(service.Destinations, random.Draws[0], random.Draws[1]);
+        Assert.Same(expected, actual);
+    }
+
+    /// <summary>A seeded <see cref="Random"/> that records what <see cref="NextInt64(long, long)"/> returned, as the kernel's int sees it.</summary>
+    private sealed class RecordingRandom(int seed) : Random(seed)
+    {
+        public List<int> Draws { get; } = [];
+
+        public override long NextInt64(long minValue, long maxValue)
+        {
+            var value = base.NextInt64(minValue, maxValue);
+            Draws.Add(unchecked((int)(uint)value));
+            return value;
+        }
+    }
 }
