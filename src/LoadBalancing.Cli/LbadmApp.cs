@@ -20,10 +20,13 @@ internal static class LbadmApp
     private const string Program = "lbadm";
 
     public static int Run(string[] args, TextReader stdin, TextWriter stdout, TextWriter stderr, Func<string, string?> environment)
+        => Run(args, stdin, stdout, stderr, environment, new LbadmConsole());
+
+    public static int Run(string[] args, TextReader stdin, TextWriter stdout, TextWriter stderr, Func<string, string?> environment, LbadmConsole console)
     {
         try
         {
-            return RunCore(args, stdin, stdout, stderr, environment);
+            return RunCore(args, stdin, stdout, stderr, environment, console);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -51,12 +54,13 @@ internal static class LbadmApp
     /// <summary>The environment variable with the bearer token for a director reached over TCP.</summary>
     public const string TokenVariable = "LBADM_DIRECTOR_TOKEN";
 
-    private static int RunCore(string[] args, TextReader stdin, TextWriter stdout, TextWriter stderr, Func<string, string?> environment)
+    private static int RunCore(string[] args, TextReader stdin, TextWriter stdout, TextWriter stderr, Func<string, string?> environment, LbadmConsole console)
     {
         var rest = new List<string>(args.Length);
         string? rulesFile = null;
         string? director = null;
         var json = false;
+        var watch = new WatchOptions();
         for (var i = 0; i < args.Length; i++)
         {
             var arg = args[i];
@@ -64,7 +68,11 @@ internal static class LbadmApp
             {
                 json = true;
             }
-            else if (arg is "--rules-file" or "--director")
+            else if (arg == "--watch")
+            {
+                watch = watch with { Enabled = true };
+            }
+            else if (arg is "--rules-file" or "--director" or "--interval" or "--count")
             {
                 if (i + 1 >= args.Length)
                 {
@@ -72,13 +80,33 @@ internal static class LbadmApp
                     return 255;
                 }
 
-                if (arg == "--director")
+                var value = args[++i];
+                switch (arg)
                 {
-                    director = args[++i];
-                }
-                else
-                {
-                    rulesFile = args[++i];
+                    case "--director":
+                        director = value;
+                        break;
+                    case "--rules-file":
+                        rulesFile = value;
+                        break;
+                    case "--interval":
+                        if (!WatchOptions.TryParseInterval(value, out var interval))
+                        {
+                            stderr.Write($"illegal interval '{value}' specified (expected seconds from 0.1 to 86400)\n");
+                            return 2;
+                        }
+
+                        watch = watch with { Interval = interval, IntervalGiven = true };
+                        break;
+                    default:
+                        if (!WatchOptions.TryParseCount(value, out var count))
+                        {
+                            stderr.Write($"illegal count '{value}' specified (expected a positive integer)\n");
+                            return 2;
+                        }
+
+                        watch = watch with { Count = count };
+                        break;
                 }
             }
             else if (arg.StartsWith("--rules-file=", StringComparison.Ordinal))
@@ -101,11 +129,38 @@ internal static class LbadmApp
             return 2;
         }
 
-        // ipvsadm without arguments lists the table with names.
+        if (!watch.Enabled && (watch.IntervalGiven || watch.Count is not null))
+        {
+            stderr.Write($"Illegal '{(watch.IntervalGiven ? "interval" : "count")}' option without --watch\n");
+            return 2;
+        }
+
+        // Target: an explicit flag, else LBADM_DIRECTOR, else the rules file (LBADM_RULES_FILE or the default).
+        director ??= rulesFile is null ? environment(DirectorVariable) : null;
+        ILbadmTarget OpenTarget() => director is not null
+            ? new DirectorTarget(director, environment(TokenVariable))
+            : new RulesFileTarget(new RulesFile(rulesFile ?? environment(RulesFileVariable) ?? DefaultRulesFile));
+
+        if (rest.Count > 0 && rest[0] == "diff")
+        {
+            if (json || watch.Enabled)
+            {
+                stderr.Write($"Illegal '{(json ? "json" : "watch")}' option with the 'diff' command\n");
+                return DiffCommand.Trouble;
+            }
+
+            return DiffCommand.Run(rest[1..], OpenTarget, stdin, stdout, stderr);
+        }
+
+        // ipvsadm without arguments lists the table with names; --watch alone refreshes -Ln --rate.
         RuleCommand command;
         if (rest.Count == 0)
         {
-            command = new RuleCommand { Kind = RuleCommandKind.List };
+            command = new RuleCommand
+            {
+                Kind = RuleCommandKind.List,
+                ListOptions = watch.Enabled ? ListOptions.Numeric | ListOptions.Rate : ListOptions.None,
+            };
         }
         else
         {
@@ -126,6 +181,12 @@ internal static class LbadmApp
             return 2;
         }
 
+        if (watch.Enabled && command.Kind != RuleCommandKind.List)
+        {
+            stderr.Write($"Illegal 'watch' option with the '{command.Kind.ToString().ToLowerInvariant()}' command\n");
+            return 2;
+        }
+
         switch (command.Kind)
         {
             case RuleCommandKind.Help:
@@ -136,14 +197,12 @@ internal static class LbadmApp
                 return 0;
         }
 
-        // Target: an explicit flag, else LBADM_DIRECTOR, else the rules file (LBADM_RULES_FILE or the default).
-        director ??= rulesFile is null ? environment(DirectorVariable) : null;
         try
         {
-            using ILbadmTarget target = director is not null
-                ? new DirectorTarget(director, environment(TokenVariable))
-                : new RulesFileTarget(new RulesFile(rulesFile ?? environment(RulesFileVariable) ?? DefaultRulesFile));
-            return Execute(target, director is not null, command, json, stdin, stdout, stderr);
+            using var target = OpenTarget();
+            return watch.Enabled
+                ? Watch(target, command, json, watch, console, stdout, stderr)
+                : Execute(target, director is not null, command, json, stdin, stdout, stderr);
         }
         catch (TargetException e)
         {
@@ -171,6 +230,41 @@ internal static class LbadmApp
                 return 255;
             default:
                 return Change(target, command, stderr);
+        }
+    }
+
+    private static int Watch(ILbadmTarget target, RuleCommand command, bool json, WatchOptions watch, LbadmConsole console, TextWriter stdout, TextWriter stderr)
+    {
+        // Like watch(1): redraw the listing every interval until the count is reached or Ctrl-C cancels.
+        for (var frame = 1; ; frame++)
+        {
+            var text = new StringWriter();
+            var status = List(target, command, json, text, stderr);
+            if (status != 0)
+            {
+                return status;
+            }
+
+            if (console.ClearScreen)
+            {
+                stdout.Write("\e[H\e[2J");
+            }
+
+            stdout.Write(text.ToString());
+            stdout.Flush();
+            if (frame == watch.Count)
+            {
+                return 0;
+            }
+
+            try
+            {
+                Task.Delay(watch.Interval, console.Time, console.Cancel).GetAwaiter().GetResult();
+            }
+            catch (OperationCanceledException)
+            {
+                return 0;
+            }
         }
     }
 
