@@ -64,6 +64,15 @@ internal static class LbadmApp
         for (var i = 0; i < args.Length; i++)
         {
             var arg = args[i];
+            string? inlineValue = null;
+            if (arg.IndexOf('=', StringComparison.Ordinal) is > 0 and var eq
+                && arg[..eq] is "--rules-file" or "--director" or "--interval" or "--count")
+            {
+                // popt also takes --option=value.
+                inlineValue = arg[(eq + 1)..];
+                arg = arg[..eq];
+            }
+
             if (arg == "--json")
             {
                 json = true;
@@ -74,13 +83,13 @@ internal static class LbadmApp
             }
             else if (arg is "--rules-file" or "--director" or "--interval" or "--count")
             {
-                if (i + 1 >= args.Length)
+                if (inlineValue is null && i + 1 >= args.Length)
                 {
                     stderr.Write($"{arg}: missing argument\n");
                     return 255;
                 }
 
-                var value = args[++i];
+                var value = inlineValue ?? args[++i];
                 switch (arg)
                 {
                     case "--director":
@@ -108,14 +117,6 @@ internal static class LbadmApp
                         watch = watch with { Count = count };
                         break;
                 }
-            }
-            else if (arg.StartsWith("--rules-file=", StringComparison.Ordinal))
-            {
-                rulesFile = arg["--rules-file=".Length..];
-            }
-            else if (arg.StartsWith("--director=", StringComparison.Ordinal))
-            {
-                director = arg["--director=".Length..];
             }
             else
             {
@@ -177,13 +178,13 @@ internal static class LbadmApp
 
         if (json && command.Kind != RuleCommandKind.List)
         {
-            stderr.Write($"Illegal 'json' option with the '{command.Kind.ToString().ToLowerInvariant()}' command\n");
+            stderr.Write($"Illegal 'json' option with the '{CommandName(command.Kind)}' command\n");
             return 2;
         }
 
         if (watch.Enabled && command.Kind != RuleCommandKind.List)
         {
-            stderr.Write($"Illegal 'watch' option with the '{command.Kind.ToString().ToLowerInvariant()}' command\n");
+            stderr.Write($"Illegal 'watch' option with the '{CommandName(command.Kind)}' command\n");
             return 2;
         }
 
@@ -267,6 +268,21 @@ internal static class LbadmApp
             }
         }
     }
+
+    // ipvsadm's long command names, as its "Illegal '%s' option with the '%s' command" messages print them.
+    private static string CommandName(RuleCommandKind kind) => kind switch
+    {
+        RuleCommandKind.AddService => "add-service",
+        RuleCommandKind.EditService => "edit-service",
+        RuleCommandKind.DeleteService => "delete-service",
+        RuleCommandKind.AddServer => "add-server",
+        RuleCommandKind.EditServer => "edit-server",
+        RuleCommandKind.DeleteServer => "delete-server",
+        RuleCommandKind.SetTimeouts => "set",
+        RuleCommandKind.StartDaemon => "start-daemon",
+        RuleCommandKind.StopDaemon => "stop-daemon",
+        _ => kind.ToString().ToLowerInvariant(),
+    };
 
     private static string TryHelp => $"Try `{Program} -h' or '{Program} --help' for more information.\n";
 
