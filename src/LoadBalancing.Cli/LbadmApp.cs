@@ -347,16 +347,7 @@ internal static class LbadmApp
         var options = command.ListOptions;
         if ((options & ListOptions.Connections) != 0)
         {
-            var rows = target.ConnectionRows(options);
-            stdout.Write("IPVS connection entries\n");
-            stdout.Write((options & ListOptions.PersistentConnections) != 0
-                ? "pro expire state       source             virtual            destination        pe name          pe_data\n"
-                : "pro expire state       source             virtual            destination\n");
-            foreach (var row in rows)
-            {
-                stdout.Write(row);
-            }
-
+            IpvsListing.WriteConnections(stdout, target.Connections(), options);
             return 0;
         }
 
