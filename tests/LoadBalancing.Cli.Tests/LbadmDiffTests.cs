@@ -111,6 +111,19 @@ public sealed class LbadmDiffTests : IDisposable
         Assert.StartsWith($"lbadm diff: cannot read {missing}: ", result.Stderr, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Diff_CorruptRulesFile_IsTroubleNotDifference()
+    {
+        var file = Write("good.rules", "-A -t 10.0.0.1:80 -s rr\n");
+        File.WriteAllText(_lbadm.RulesFile, "-A -t 10.0.0.1:80 -s rr -w 3\n");
+
+        var result = _lbadm.Run(["diff", file]);
+
+        Assert.Equal(
+            new Lbadm.Result(2, "", $"lbadm: {_lbadm.RulesFile}: line 1, column 25: Illegal 'weight' option with the 'add-service' command (expected no weight option with the add-service command)\n"),
+            result);
+    }
+
     private string Write(string name, string text)
     {
         var path = Path.Combine(_lbadm.Directory, name);
