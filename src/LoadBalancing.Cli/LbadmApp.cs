@@ -202,7 +202,7 @@ internal static class LbadmApp
         {
             using var target = OpenTarget();
             return watch.Enabled
-                ? Watch(target, command, json, watch, console, stdout, stderr)
+                ? WatchCommand.Run(output => List(target, command, json, output, stderr), watch, console, stdout)
                 : Execute(target, director is not null, command, json, stdin, stdout, stderr);
         }
         catch (TargetException e)
@@ -231,41 +231,6 @@ internal static class LbadmApp
                 return 255;
             default:
                 return Change(target, command, stderr);
-        }
-    }
-
-    private static int Watch(ILbadmTarget target, RuleCommand command, bool json, WatchOptions watch, LbadmConsole console, TextWriter stdout, TextWriter stderr)
-    {
-        // Like watch(1): redraw the listing every interval until the count is reached or Ctrl-C cancels.
-        for (var frame = 1; ; frame++)
-        {
-            var text = new StringWriter();
-            var status = List(target, command, json, text, stderr);
-            if (status != 0)
-            {
-                return status;
-            }
-
-            if (console.ClearScreen)
-            {
-                stdout.Write("\e[H\e[2J");
-            }
-
-            stdout.Write(text.ToString());
-            stdout.Flush();
-            if (frame == watch.Count)
-            {
-                return 0;
-            }
-
-            try
-            {
-                Task.Delay(watch.Interval, console.Time, console.Cancel).GetAwaiter().GetResult();
-            }
-            catch (OperationCanceledException)
-            {
-                return 0;
-            }
         }
     }
 
