@@ -63,25 +63,22 @@ internal sealed class DirectorTarget : ILbadmTarget
         Call(() => _client.Restore(request, deadline: Deadline()));
     }
 
-    public IReadOnlyList<string> ConnectionRows(ListOptions options)
+    public IReadOnlyList<ListedConnection> Connections()
     {
         var list = Call(() => _client.ListConnections(new ListConnectionsRequest(), deadline: Deadline()));
-        var numeric = (options & ListOptions.Numeric) != 0;
-        var names = ServiceNameTable.Default;
         return
         [
-            .. list.Entries.Select(e =>
+            .. list.Entries.Select(e => new ListedConnection
             {
-                var protocol = (ServiceProtocol)(int)e.Protocol;
-                string Endpoint(Google.Protobuf.ByteString address, uint port)
-                    => IpvsListing.FormatEndpoint(NetworkAddress.FromBytes(address.Span), (ushort)port, protocol, numeric, names);
-                var proto = protocol switch { ServiceProtocol.Udp => "UDP", ServiceProtocol.Sctp => "SCTP", _ => "TCP" };
-                var expire = string.Create(CultureInfo.InvariantCulture, $"{e.ExpiresSeconds / 60:00}:{e.ExpiresSeconds % 60:00}");
-
-                // ipvsadm: printf("%-3s %-6s %-11s %-18s %-18s %s\n", ...).
-                return string.Create(
-                    CultureInfo.InvariantCulture,
-                    $"{proto,-3} {expire,-6} {e.State,-11} {Endpoint(e.ClientAddress, e.ClientPort),-18} {Endpoint(e.VirtualAddress, e.VirtualPort),-18} {Endpoint(e.DestinationAddress, e.DestinationPort)}\n");
+                Protocol = e.Protocol == Protocol.Unspecified ? null : (ServiceProtocol)(int)e.Protocol,
+                ExpiresSeconds = e.ExpiresSeconds,
+                State = e.State,
+                ClientAddress = NetworkAddress.FromBytes(e.ClientAddress.Span),
+                ClientPort = (ushort)e.ClientPort,
+                VirtualAddress = NetworkAddress.FromBytes(e.VirtualAddress.Span),
+                VirtualPort = (ushort)e.VirtualPort,
+                DestinationAddress = NetworkAddress.FromBytes(e.DestinationAddress.Span),
+                DestinationPort = (ushort)e.DestinationPort,
             }),
         ];
     }

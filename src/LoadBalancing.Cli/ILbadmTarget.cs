@@ -22,6 +22,6 @@ internal interface ILbadmTarget : IDisposable
     /// <summary>Applies a whole restore atomically.</summary>
     void Restore(IReadOnlyList<RuleCommand> commands);
 
-    /// <summary>Returns the connection rows of <c>-L -c</c> (without the header lines).</summary>
-    IReadOnlyList<string> ConnectionRows(ListOptions options);
+    /// <summary>Returns the entries of <c>-L -c</c>, in the target's own order.</summary>
+    IReadOnlyList<ListedConnection> Connections();
 }

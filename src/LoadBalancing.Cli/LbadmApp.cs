@@ -20,10 +20,13 @@ internal static class LbadmApp
     private const string Program = "lbadm";
 
     public static int Run(string[] args, TextReader stdin, TextWriter stdout, TextWriter stderr, Func<string, string?> environment)
+        => Run(args, stdin, stdout, stderr, environment, new LbadmConsole());
+
+    public static int Run(string[] args, TextReader stdin, TextWriter stdout, TextWriter stderr, Func<string, string?> environment, LbadmConsole console)
     {
         try
         {
-            return RunCore(args, stdin, stdout, stderr, environment);
+            return RunCore(args, stdin, stdout, stderr, environment, console);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -51,43 +54,69 @@ internal static class LbadmApp
     /// <summary>The environment variable with the bearer token for a director reached over TCP.</summary>
     public const string TokenVariable = "LBADM_DIRECTOR_TOKEN";
 
-    private static int RunCore(string[] args, TextReader stdin, TextWriter stdout, TextWriter stderr, Func<string, string?> environment)
+    private static int RunCore(string[] args, TextReader stdin, TextWriter stdout, TextWriter stderr, Func<string, string?> environment, LbadmConsole console)
     {
         var rest = new List<string>(args.Length);
         string? rulesFile = null;
         string? director = null;
         var json = false;
+        var watch = new WatchOptions();
         for (var i = 0; i < args.Length; i++)
         {
             var arg = args[i];
+            string? inlineValue = null;
+            if (arg.IndexOf('=', StringComparison.Ordinal) is > 0 and var eq
+                && arg[..eq] is "--rules-file" or "--director" or "--interval" or "--count")
+            {
+                // popt also takes --option=value.
+                inlineValue = arg[(eq + 1)..];
+                arg = arg[..eq];
+            }
+
             if (arg == "--json")
             {
                 json = true;
             }
-            else if (arg is "--rules-file" or "--director")
+            else if (arg == "--watch")
             {
-                if (i + 1 >= args.Length)
+                watch = watch with { Enabled = true };
+            }
+            else if (arg is "--rules-file" or "--director" or "--interval" or "--count")
+            {
+                if (inlineValue is null && i + 1 >= args.Length)
                 {
                     stderr.Write($"{arg}: missing argument\n");
                     return 255;
                 }
 
-                if (arg == "--director")
+                var value = inlineValue ?? args[++i];
+                switch (arg)
                 {
-                    director = args[++i];
+                    case "--director":
+                        director = value;
+                        break;
+                    case "--rules-file":
+                        rulesFile = value;
+                        break;
+                    case "--interval":
+                        if (!WatchOptions.TryParseInterval(value, out var interval))
+                        {
+                            stderr.Write($"illegal interval '{value}' specified (expected seconds from 0.1 to 86400)\n");
+                            return 2;
+                        }
+
+                        watch = watch with { Interval = interval, IntervalGiven = true };
+                        break;
+                    default:
+                        if (!WatchOptions.TryParseCount(value, out var count))
+                        {
+                            stderr.Write($"illegal count '{value}' specified (expected a positive integer)\n");
+                            return 2;
+                        }
+
+                        watch = watch with { Count = count };
+                        break;
                 }
-                else
-                {
-                    rulesFile = args[++i];
-                }
-            }
-            else if (arg.StartsWith("--rules-file=", StringComparison.Ordinal))
-            {
-                rulesFile = arg["--rules-file=".Length..];
-            }
-            else if (arg.StartsWith("--director=", StringComparison.Ordinal))
-            {
-                director = arg["--director=".Length..];
             }
             else
             {
@@ -101,11 +130,38 @@ internal static class LbadmApp
             return 2;
         }
 
-        // ipvsadm without arguments lists the table with names.
+        if (!watch.Enabled && (watch.IntervalGiven || watch.Count is not null))
+        {
+            stderr.Write($"Illegal '{(watch.IntervalGiven ? "interval" : "count")}' option without --watch\n");
+            return 2;
+        }
+
+        // Target: an explicit flag, else LBADM_DIRECTOR, else the rules file (LBADM_RULES_FILE or the default).
+        director ??= rulesFile is null ? environment(DirectorVariable) : null;
+        ILbadmTarget OpenTarget() => director is not null
+            ? new DirectorTarget(director, environment(TokenVariable))
+            : new RulesFileTarget(new RulesFile(rulesFile ?? environment(RulesFileVariable) ?? DefaultRulesFile));
+
+        if (rest.Count > 0 && rest[0] == "diff")
+        {
+            if (json || watch.Enabled)
+            {
+                stderr.Write($"Illegal '{(json ? "json" : "watch")}' option with the 'diff' command\n");
+                return DiffCommand.Trouble;
+            }
+
+            return DiffCommand.Run(rest[1..], OpenTarget, stdin, stdout, stderr);
+        }
+
+        // ipvsadm without arguments lists the table with names; --watch alone refreshes -Ln --rate.
         RuleCommand command;
         if (rest.Count == 0)
         {
-            command = new RuleCommand { Kind = RuleCommandKind.List };
+            command = new RuleCommand
+            {
+                Kind = RuleCommandKind.List,
+                ListOptions = watch.Enabled ? ListOptions.Numeric | ListOptions.Rate : ListOptions.None,
+            };
         }
         else
         {
@@ -122,7 +178,13 @@ internal static class LbadmApp
 
         if (json && command.Kind != RuleCommandKind.List)
         {
-            stderr.Write($"Illegal 'json' option with the '{command.Kind.ToString().ToLowerInvariant()}' command\n");
+            stderr.Write($"Illegal 'json' option with the '{CommandName(command.Kind)}' command\n");
+            return 2;
+        }
+
+        if (watch.Enabled && command.Kind != RuleCommandKind.List)
+        {
+            stderr.Write($"Illegal 'watch' option with the '{CommandName(command.Kind)}' command\n");
             return 2;
         }
 
@@ -136,14 +198,12 @@ internal static class LbadmApp
                 return 0;
         }
 
-        // Target: an explicit flag, else LBADM_DIRECTOR, else the rules file (LBADM_RULES_FILE or the default).
-        director ??= rulesFile is null ? environment(DirectorVariable) : null;
         try
         {
-            using ILbadmTarget target = director is not null
-                ? new DirectorTarget(director, environment(TokenVariable))
-                : new RulesFileTarget(new RulesFile(rulesFile ?? environment(RulesFileVariable) ?? DefaultRulesFile));
-            return Execute(target, director is not null, command, json, stdin, stdout, stderr);
+            using var target = OpenTarget();
+            return watch.Enabled
+                ? WatchCommand.Run(output => List(target, command, json, output, stderr), watch, console, stdout)
+                : Execute(target, director is not null, command, json, stdin, stdout, stderr);
         }
         catch (TargetException e)
         {
@@ -173,6 +233,21 @@ internal static class LbadmApp
                 return Change(target, command, stderr);
         }
     }
+
+    // ipvsadm's long command names, as its "Illegal '%s' option with the '%s' command" messages print them.
+    private static string CommandName(RuleCommandKind kind) => kind switch
+    {
+        RuleCommandKind.AddService => "add-service",
+        RuleCommandKind.EditService => "edit-service",
+        RuleCommandKind.DeleteService => "delete-service",
+        RuleCommandKind.AddServer => "add-server",
+        RuleCommandKind.EditServer => "edit-server",
+        RuleCommandKind.DeleteServer => "delete-server",
+        RuleCommandKind.SetTimeouts => "set",
+        RuleCommandKind.StartDaemon => "start-daemon",
+        RuleCommandKind.StopDaemon => "stop-daemon",
+        _ => kind.ToString().ToLowerInvariant(),
+    };
 
     private static string TryHelp => $"Try `{Program} -h' or '{Program} --help' for more information.\n";
 
@@ -237,16 +312,7 @@ internal static class LbadmApp
         var options = command.ListOptions;
         if ((options & ListOptions.Connections) != 0)
         {
-            var rows = target.ConnectionRows(options);
-            stdout.Write("IPVS connection entries\n");
-            stdout.Write((options & ListOptions.PersistentConnections) != 0
-                ? "pro expire state       source             virtual            destination        pe name          pe_data\n"
-                : "pro expire state       source             virtual            destination\n");
-            foreach (var row in rows)
-            {
-                stdout.Write(row);
-            }
-
+            IpvsListing.WriteConnections(stdout, target.Connections(), options);
             return 0;
         }
 

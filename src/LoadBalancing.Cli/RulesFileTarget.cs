@@ -45,7 +45,8 @@ internal sealed class RulesFileTarget(RulesFile file) : ILbadmTarget
         }
     }
 
-    public IReadOnlyList<string> ConnectionRows(ListOptions options) => [];
+    // A rules file has no traffic, hence no connections.
+    public IReadOnlyList<ListedConnection> Connections() => [];
 
     public void Dispose()
     {

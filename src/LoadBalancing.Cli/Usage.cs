@@ -20,6 +20,8 @@ internal static class Usage
           {p} --start-daemon {"{"}master|backup{"}"} [daemon-options]
           {p} --stop-daemon {"{"}master|backup{"}"}
           {p} -h
+          {p} diff FILE
+          {p} --watch [--interval seconds] [--count n] [-L|l [virtual-service] [options]]
 
         Commands:
         Either long or short options are allowed.
@@ -80,6 +82,21 @@ internal static class Usage
           --ops          -o                   one-packet scheduling
           --numeric      -n                   numeric output of addresses and ports
           --sched-flags  -b flags             scheduler flags (comma-separated)
+        Daemon Options:
+          --syncid sid                        syncid for connection sync (default=255)
+          --sync-maxlen length                Max sync message length (default=1472)
+          --mcast-interface interface         multicast interface for connection sync
+          --mcast-group address               IPv4/IPv6 group (default=224.0.0.81)
+          --mcast-port port                   UDP port (default=8848)
+          --mcast-ttl ttl                     Multicast TTL (default=1)
+
+        lbadm commands:
+          diff FILE                           show what restoring FILE (as ipvsadm-restore: clear, then
+                                              -R) would change: + added, - removed, ~ replaced; exit 0
+                                              when nothing, 1 when something, 2 on error; FILE - is stdin
+          --watch                             redraw a listing (default -Ln --rate) until Ctrl-C
+          --interval     seconds              --watch refresh interval (default 1)
+          --count        n                    --watch: stop after n listings
 
         lbadm options:
           --rules-file PATH                   the rules file to use (default ${LbadmApp.RulesFileVariable},

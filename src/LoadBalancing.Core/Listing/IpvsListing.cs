@@ -13,7 +13,7 @@ namespace LoadBalancing.Listing;
 /// Without <see cref="ListOptions.Numeric"/> ports are printed as service names; addresses stay numeric
 /// (no reverse DNS), which is what ipvsadm prints for addresses without a PTR record.
 /// </remarks>
-public static class IpvsListing
+public static partial class IpvsListing
 {
     private const string Version = "1.2.1";
 

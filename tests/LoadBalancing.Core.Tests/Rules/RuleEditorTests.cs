@@ -71,41 +71,86 @@ public sealed class RuleEditorTests
     }
 
     [Fact]
-    public void ApplyAll_MutatedValidFiles_NeverCrashAndNeverHalfApply()
+    public void ApplyAll_MutatedValidFiles_FailOnlyWithLocatedErrorsAndNeverHalfApply()
     {
         var original = Restore(Valid);
+        var originalText = RulesFile.Render(original);
         var lines = Valid.Split('\n');
-        var gen =
-            from lineIndex in Gen.Int[0, lines.Length - 1]
-            from position in Gen.Int[0, 80]
-            from kind in Gen.Int[0, 3]
-            from c in Gen.Char["-:[]., 0123456789abcdefgimprstuwxyAEDSLR#6"]
-            select (lineIndex, position, kind, c);
+        var tokens = Valid.Split([' ', '\n'], StringSplitOptions.RemoveEmptyEntries)
+            .Concat(["-p", "-R", "-L", "#", "[", "]:", "::", "99999999999", "-1", "0", "-6", "--tun-port", "-b", ",", "-w", "x"])
+            .Distinct()
+            .ToArray();
 
-        gen.Sample(
-            m =>
+        // Character edits (insert, delete, replace, truncate) and token edits (delete, duplicate, replace), 1 to 3 per file.
+        var mutation = Gen.Select(Gen.Int[0, lines.Length - 1], Gen.Int[0, 80], Gen.Int[0, 6], Gen.Char["-:[]., 0123456789abcdefgimprstuwxyAEDSLR#6"], Gen.Int[0, tokens.Length - 1]);
+        mutation.Array[1, 3].Sample(
+            mutations =>
             {
                 var mutated = (string[])lines.Clone();
-                var line = mutated[m.lineIndex];
-                var p = Math.Min(m.position, line.Length);
-                mutated[m.lineIndex] = m.kind switch
+                foreach (var (lineIndex, position, kind, c, token) in mutations)
                 {
-                    0 => line.Insert(p, m.c.ToString()),
-                    1 when p < line.Length => line.Remove(p, 1),
-                    2 when p < line.Length => line[..p] + m.c + line[(p + 1)..],
-                    _ => line[..p],
-                };
+                    mutated[lineIndex] = Mutate(mutated[lineIndex], position, kind, c, tokens[token]);
+                }
+
+                var text = string.Join('\n', mutated);
+                IReadOnlyList<RuleCommand> commands;
                 try
                 {
-                    var result = Restore(string.Join('\n', mutated), original);
-                    result.EnsureValid(RuleEditor.KernelSchedulers);
+                    commands = RuleParser.ParseRestore(new StringReader(text), ServiceNameTable.BuiltIn);
                 }
-                catch (Exception e) when (e is RuleParseException or RuleApplyException or ConfigValidationException)
+                catch (RuleParseException e)
                 {
-                    // A refused restore leaves the input untouched (configurations are immutable values).
-                    Assert.Equal(Save(original, ListOptions.Numeric), Save(Restore(Valid), ListOptions.Numeric));
+                    Assert.InRange(e.Line, 1, mutated.Length);
+                    Assert.InRange(e.Column, 1, mutated[e.Line - 1].Length + 1);
+                    Assert.False(string.IsNullOrWhiteSpace(e.Expected));
+                    return;
                 }
+
+                try
+                {
+                    RuleEditor.ApplyAll(original, commands).EnsureValid(RuleEditor.KernelSchedulers);
+                }
+                catch (RuleApplyException e)
+                {
+                    Assert.InRange(e.Line, 1, mutated.Length);
+                }
+                catch (ConfigValidationException e)
+                {
+                    Assert.False(string.IsNullOrWhiteSpace(e.Message));
+                }
+
+                // Whatever happened, the table the restore started from is unchanged.
+                Assert.Equal(originalText, RulesFile.Render(original));
             },
-            iter: 400);
+            iter: 600);
+    }
+
+    private static string Mutate(string line, int position, int kind, char c, string token)
+    {
+        var p = Math.Min(position, line.Length);
+        var words = line.Split(' ').ToList();
+        var w = Math.Min(position % 16, words.Count - 1);
+        switch (kind)
+        {
+            case 0:
+                return line.Insert(p, c.ToString());
+            case 1 when p < line.Length:
+                return line.Remove(p, 1);
+            case 2 when p < line.Length:
+                return line[..p] + c + line[(p + 1)..];
+            case 3:
+                return line[..p];
+            case 4:
+                words.RemoveAt(w);
+                break;
+            case 5:
+                words.Insert(w, words[w]);
+                break;
+            default:
+                words[w] = token;
+                break;
+        }
+
+        return string.Join(' ', words);
     }
 }

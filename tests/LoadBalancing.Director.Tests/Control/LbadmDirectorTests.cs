@@ -24,6 +24,7 @@ public sealed class LbadmDirectorTests
         "-Ln", "-L", "-ln --stats", "-Ln --rate", "-Ln --exact --stats", "-Ln --thresholds", "-Ln --persistent-conn",
         "-Ln --sort", "-Sn", "-S", "-L --timeout", "-Lnc", "-Ln -t 192.168.1.254:80", "-Ln -t 10.9.9.9:1", "--json -Ln",
         "-A -t 192.168.1.254:80", "-d -t 192.168.1.254:80 -r 10.1.1.1:80", "-D -u 10.0.0.1:53", "-a -f 9 -r 10.0.0.1",
+        "--watch --count 1",
     ];
 
     [Fact]
@@ -42,10 +43,18 @@ public sealed class LbadmDirectorTests
             Assert.Equal(expected, director.Lbadm(view));
         }
 
+        // lbadm diff reads either target the same way.
+        const string Wanted = "-A -t 192.168.1.254:80 -s rr\n-a -t 192.168.1.254:80 -r 192.168.1.100:80 -m -w 1\n";
+        var diff = director.Lbadm("diff -", Wanted);
+        Assert.Equal(1, diff.ExitCode);
+        Assert.StartsWith("~ -E -t 192.168.1.254:80 -s rr\n", diff.Stdout, StringComparison.Ordinal);
+        Assert.Equal(director.LbadmFile(file, "diff -", Wanted), diff);
+
         var saved = director.Lbadm("-Sn").Stdout;
         Assert.Equal(director.LbadmFile(file, "-C"), director.Lbadm("-C"));
         Assert.Equal(director.LbadmFile(file, "-R", saved), director.Lbadm("-R", saved));
         Assert.Equal(director.LbadmFile(file, "-R", saved), director.Lbadm("-R", saved));
         Assert.Equal(director.LbadmFile(file, "-Ln"), director.Lbadm("-Ln"));
+        Assert.Equal(new Lbadm.Result(0, "", ""), director.Lbadm("diff -", saved));
     }
 }
