@@ -28,7 +28,38 @@ internal static class DemoRunner
 {
     private static readonly TimeSpan StepTimeout = TimeSpan.FromSeconds(15);
 
-    public static async Task<int> RunAsync(TextWriter output)
+    /// <summary>Runs <c>demo [--mode proxy|dr]</c>.</summary>
+    /// <returns>0 when every step behaved as described; 1 when a check failed; 2 for a bad command line.</returns>
+    public static async Task<int> RunAsync(TextWriter output, IReadOnlyList<string> args)
+    {
+        string? mode = "proxy";
+        for (var i = 0; i < args.Count; i++)
+        {
+            mode = args[i] switch
+            {
+                "--mode" when i + 1 < args.Count => args[++i],
+                var a when a.StartsWith("--mode=", StringComparison.Ordinal) => a["--mode=".Length..],
+                _ => null,
+            };
+            if (mode is null)
+            {
+                break;
+            }
+        }
+
+        switch (mode)
+        {
+            case "proxy":
+                return await RunProxyAsync(output);
+            case "dr":
+                return await DrDemoRunner.RunAsync(output);
+            default:
+                await Console.Error.WriteLineAsync($"lb-director demo: usage: demo [--mode proxy|dr] (got '{string.Join(' ', args)}')");
+                return 2;
+        }
+    }
+
+    private static async Task<int> RunProxyAsync(TextWriter output)
     {
         var clock = Stopwatch.StartNew();
         var directory = Directory.CreateTempSubdirectory("lb-demo-").FullName;
