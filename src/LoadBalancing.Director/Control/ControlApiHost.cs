@@ -21,6 +21,7 @@ namespace LoadBalancing.Director.Control;
 internal sealed partial class ControlApiHost(
     DirectorTable table,
     IEnumerable<IConnectionSource> connections,
+    HealthEventSource health,
     IOptions<DirectorOptions> options,
     ILoggerFactory loggerFactory) : IHostedService, IAsyncDisposable
 {
@@ -49,6 +50,7 @@ internal sealed partial class ControlApiHost(
         builder.Services.AddSingleton<IHostLifetime, HostedLifetime>();
         builder.Services.AddSingleton(table);
         builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(health);
         foreach (var source in connections)
         {
             builder.Services.AddSingleton(source);

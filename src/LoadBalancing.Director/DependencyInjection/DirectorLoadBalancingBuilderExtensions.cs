@@ -1,5 +1,6 @@
 using LoadBalancing.Director;
 using LoadBalancing.Director.Configuration;
+using LoadBalancing.Director.Connections;
 using LoadBalancing.Director.Control;
 using LoadBalancing.Director.Discovery;
 using LoadBalancing.Director.Metrics;
@@ -42,6 +43,8 @@ public static class DirectorLoadBalancingBuilderExtensions
 
         // Order matters: the table is loaded before the control API accepts calls.
         services.AddHostedService<DirectorHostedService>();
+        services.TryAddSingleton<HealthEventSource>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IConnectionSource, ConnectionTableSource>());
         services.TryAddSingleton<ControlApiHost>();
         services.AddHostedService(sp => sp.GetRequiredService<ControlApiHost>());
         return builder;
