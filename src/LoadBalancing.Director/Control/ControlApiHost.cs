@@ -90,6 +90,11 @@ internal sealed partial class ControlApiHost(
         {
             // Kestrel creates the socket with the process umask; 0660 gives the owner and its group access.
             File.SetUnixFileMode(socketPath, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite);
+            if (!string.IsNullOrEmpty(o.ControlSocketGroup))
+            {
+                UnixGroup.SetGroup(socketPath, o.ControlSocketGroup);
+            }
+
             SocketAddress = $"unix:{socketPath}";
             Log.Listening(_logger, SocketAddress);
         }
