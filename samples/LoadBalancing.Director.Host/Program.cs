@@ -3,10 +3,12 @@ using LoadBalancing.Director.Host;
 using LoadBalancing.Director.Host.Demo;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
-if (args is ["demo", ..])
+if (args is ["demo", .. var demoArgs])
 {
-    return await DemoRunner.RunAsync(Console.Out);
+    return await DemoRunner.RunAsync(Console.Out, demoArgs);
 }
 
 // The director: rules file + discovery, health checks, the userspace proxy forwarder, the control API lbadm talks to. Runs as a plain process or
@@ -14,6 +16,9 @@ if (args is ["demo", ..])
 // appsettings.json next to the binary: systemd starts services in /, not in the install directory.
 var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.Services.AddSystemd();
+
+// A failed start is printed below as one clear line per problem; the host's own error log would add a stack trace.
+builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
 if (Microsoft.Extensions.Hosting.Systemd.SystemdHelpers.IsSystemdService())
 {
     builder.Services.AddHostedService<SystemdWatchdog>();
@@ -22,7 +27,27 @@ if (Microsoft.Extensions.Hosting.Systemd.SystemdHelpers.IsSystemdService())
 builder.Services.Configure<DirectorOptions>(builder.Configuration.GetSection("Director"));
 builder.Services.AddLoadBalancing().AddDirector().AddHealthChecks().AddProxyForwarder();
 builder.Services.AddHostedService<ProxyForwarderHostedService>();
+if (PrometheusEndpoint.TryAdd(builder.Services, builder.Configuration) is { } prometheusError)
+{
+    await Console.Error.WriteLineAsync($"lb-director: {prometheusError}");
+    return 2;
+}
 
 using var host = builder.Build();
-await host.RunAsync();
+try
+{
+    await host.RunAsync();
+}
+catch (Exception e) when (e is OptionsValidationException or InvalidOperationException or IOException or UnauthorizedAccessException)
+{
+    // Bad settings or an unreadable/invalid rules file: one clear line each, no stack trace.
+    var messages = e is OptionsValidationException v ? v.Failures : [e.Message];
+    foreach (var message in messages)
+    {
+        await Console.Error.WriteLineAsync($"lb-director: {message}");
+    }
+
+    return 1;
+}
+
 return 0;

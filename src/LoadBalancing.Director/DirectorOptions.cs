@@ -32,8 +32,15 @@ public sealed class DirectorOptions
     public string? ControlSocketPath { get; set; } = DefaultControlSocketPath;
 
     /// <summary>
+    /// Gets or sets the group (name from <c>/etc/group</c>, or a number) the control socket is given to, so that its
+    /// members may run <c>lbadm</c> against the director; <see langword="null"/> keeps the process's group.
+    /// </summary>
+    public string? ControlSocketGroup { get; set; }
+
+    /// <summary>
     /// Gets or sets a TCP endpoint for the control API (<c>127.0.0.1:50051</c>, <c>[::1]:50051</c>; port 0 picks one),
-    /// off by default. Requires <see cref="BearerToken"/>.
+    /// off by default. Requires <see cref="BearerToken"/>, and <see cref="CertificatePath"/> (TLS) unless the address is
+    /// a loopback address.
     /// </summary>
     public string? ControlTcpEndpoint { get; set; }
 

@@ -22,9 +22,19 @@ internal sealed class DirectorOptionsValidator : IValidateOptions<DirectorOption
         }
 
         var tcp = !string.IsNullOrEmpty(options.ControlTcpEndpoint);
-        if (tcp && !IPEndPoint.TryParse(options.ControlTcpEndpoint!, out _))
+        IPEndPoint? endpoint = null;
+        if (tcp && !IPEndPoint.TryParse(options.ControlTcpEndpoint!, out endpoint))
         {
             errors.Add($"Director:ControlTcpEndpoint '{options.ControlTcpEndpoint}' is not ADDRESS:PORT (e.g. 127.0.0.1:50051 or [::1]:50051).");
+        }
+        else if (endpoint is not null && !IPAddress.IsLoopback(endpoint.Address) && string.IsNullOrEmpty(options.CertificatePath))
+        {
+            errors.Add($"Director:ControlTcpEndpoint '{options.ControlTcpEndpoint}' is not a loopback address, so Director:CertificatePath (TLS) is required: the bearer token must not cross the network in clear text.");
+        }
+
+        if (!string.IsNullOrEmpty(options.ControlSocketGroup) && !Control.UnixGroup.TryResolve(options.ControlSocketGroup, out _))
+        {
+            errors.Add($"Director:ControlSocketGroup '{options.ControlSocketGroup}' is not a group in /etc/group nor a number.");
         }
 
         if (tcp && string.IsNullOrEmpty(options.BearerToken))

@@ -28,7 +28,48 @@ internal static class DemoRunner
 {
     private static readonly TimeSpan StepTimeout = TimeSpan.FromSeconds(15);
 
-    public static async Task<int> RunAsync(TextWriter output)
+    /// <summary>Runs <c>demo [--mode proxy|dr]</c>.</summary>
+    /// <returns>0 when every step behaved as described; 1 when a check failed; 2 when the demo cannot run here.</returns>
+    public static async Task<int> RunAsync(TextWriter output, IReadOnlyList<string> args)
+    {
+        var mode = "proxy";
+        string? lab = null;
+        for (var i = 0; i < args.Count; i++)
+        {
+            switch (args[i])
+            {
+                case "--mode" when i + 1 < args.Count:
+                    mode = args[++i];
+                    break;
+                case var a when a.StartsWith("--mode=", StringComparison.Ordinal):
+                    mode = a["--mode=".Length..];
+                    break;
+
+                // Internal: the dr demo re-runs itself inside the lab's director namespace.
+                case "--lab" when i + 1 < args.Count:
+                    lab = args[++i];
+                    break;
+                default:
+                    return await UsageAsync(args);
+            }
+        }
+
+        return mode switch
+        {
+            "proxy" when lab is null => await RunProxyAsync(output),
+            "dr" when OperatingSystem.IsLinux() => lab is null ? await DrDemoRunner.RunAsync(output) : await DrDemoRunner.RunInDirectorAsync(output, lab),
+            "dr" => await FailAsync("demo --mode dr needs Linux (network namespaces, packet sockets); run `demo` for the proxy demo"),
+            _ => await UsageAsync(args),
+        };
+    }
+
+    internal static async Task<int> FailAsync(string message)
+    {
+        await Console.Error.WriteLineAsync($"lb-director: {message}");
+        return 2;
+    }
+
+    private static async Task<int> RunProxyAsync(TextWriter output)
     {
         var clock = Stopwatch.StartNew();
         var directory = Directory.CreateTempSubdirectory("lb-demo-").FullName;
@@ -150,7 +191,7 @@ internal static class DemoRunner
         return builder.Build();
     }
 
-    private static async Task ListAsync(TextWriter output, Grpc.Control.Director.DirectorClient client, ListOptions options)
+    internal static async Task ListAsync(TextWriter output, Grpc.Control.Director.DirectorClient client, ListOptions options)
     {
         output.WriteLine((options & ListOptions.Stats) != 0 ? "$ lbadm -Ln --stats" : "$ lbadm -Ln");
         var table = await client.ListAsync(new ListRequest());
@@ -179,7 +220,7 @@ internal static class DemoRunner
         return tally;
     }
 
-    private static async Task<bool> WaitForWeightAsync(ServiceTable table, VirtualServiceKey key, IPEndPoint server, Func<int, bool> condition)
+    internal static async Task<bool> WaitForWeightAsync(ServiceTable table, VirtualServiceKey key, IPEndPoint server, Func<int, bool> condition)
     {
         var deadline = Stopwatch.StartNew();
         var address = NetworkAddress.FromIPAddress(server.Address);
@@ -196,11 +237,14 @@ internal static class DemoRunner
         return false;
     }
 
-    private static int Check(TextWriter output, bool ok, string what)
+    internal static int Check(TextWriter output, bool ok, string what)
     {
         output.WriteLine(ok ? $"# ok: {what}" : $"# FAILED: {what}");
         return ok ? 0 : 1;
     }
+
+    private static Task<int> UsageAsync(IReadOnlyList<string> args)
+        => FailAsync($"usage: demo [--mode proxy|dr] (got 'demo {string.Join(' ', args)}')");
 
     private static int FreePort()
     {

@@ -25,11 +25,14 @@ internal sealed partial class DirectorHostedService : IHostedService, IDisposabl
 
     public DirectorHostedService(
         DirectorTable table,
+        Metrics.DirectorMetrics metrics,
         IEnumerable<IDiscoveryProvider> providers,
         IOptions<DirectorOptions> options,
         TimeProvider time,
         ILogger<DirectorHostedService> logger)
     {
+        // The instruments exist from the start; nothing else needs the metrics object.
+        _ = metrics;
         _table = table;
         _providers = providers;
         _options = options.Value;

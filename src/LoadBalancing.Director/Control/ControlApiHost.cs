@@ -21,6 +21,7 @@ namespace LoadBalancing.Director.Control;
 internal sealed partial class ControlApiHost(
     DirectorTable table,
     IEnumerable<IConnectionSource> connections,
+    HealthEventSource health,
     IOptions<DirectorOptions> options,
     ILoggerFactory loggerFactory) : IHostedService, IAsyncDisposable
 {
@@ -49,6 +50,7 @@ internal sealed partial class ControlApiHost(
         builder.Services.AddSingleton<IHostLifetime, HostedLifetime>();
         builder.Services.AddSingleton(table);
         builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(health);
         foreach (var source in connections)
         {
             builder.Services.AddSingleton(source);
@@ -88,6 +90,11 @@ internal sealed partial class ControlApiHost(
         {
             // Kestrel creates the socket with the process umask; 0660 gives the owner and its group access.
             File.SetUnixFileMode(socketPath, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite);
+            if (!string.IsNullOrEmpty(o.ControlSocketGroup))
+            {
+                UnixGroup.SetGroup(socketPath, o.ControlSocketGroup);
+            }
+
             SocketAddress = $"unix:{socketPath}";
             Log.Listening(_logger, SocketAddress);
         }

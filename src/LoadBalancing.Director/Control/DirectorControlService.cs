@@ -6,6 +6,7 @@ using LoadBalancing.Director.Configuration;
 using LoadBalancing.Director.Connections;
 using LoadBalancing.Grpc;
 using LoadBalancing.Grpc.Control;
+using LoadBalancing.Health;
 using LoadBalancing.Model;
 using LoadBalancing.Rules;
 using Microsoft.Extensions.Logging;
@@ -19,6 +20,7 @@ namespace LoadBalancing.Director.Control;
 internal sealed partial class DirectorControlService(
     DirectorTable table,
     IEnumerable<IConnectionSource> connections,
+    HealthEventSource health,
     ILogger<DirectorControlService> logger) : Grpc.Control.Director.DirectorBase
 {
     public override Task<ChangeReply> AddService(ServiceRequest request, ServerCallContext context)
@@ -77,21 +79,104 @@ internal sealed partial class DirectorControlService(
         var list = new ConnectionList();
         foreach (var c in connections.SelectMany(s => s.GetConnections()))
         {
-            list.Entries.Add(new ConnectionEntry
-            {
-                Protocol = (Protocol)(int)c.Protocol,
-                ExpiresSeconds = (uint)Math.Max(0, c.Expires.TotalSeconds),
-                State = c.State,
-                ClientAddress = Bytes(c.ClientAddress),
-                ClientPort = c.ClientPort,
-                VirtualAddress = Bytes(c.VirtualAddress),
-                VirtualPort = c.VirtualPort,
-                DestinationAddress = Bytes(c.DestinationAddress),
-                DestinationPort = c.DestinationPort,
-            });
+            list.Entries.Add(ToEntry(c));
         }
 
         return Task.FromResult(list);
+    }
+
+    public override async Task WatchHealth(WatchHealthRequest request, IServerStreamWriter<HealthEvent> responseStream, ServerCallContext context)
+    {
+        if (health.Checker is not { } checker)
+        {
+            throw Refuse(context, StatusCode.FailedPrecondition, "health checks are not enabled in this director (AddHealthChecks)", []);
+        }
+
+        // Subscribed before the current states are read, so no change falls in between; a watcher that falls more
+        // than the checker's change buffer behind loses the oldest changes.
+        var changes = Channel.CreateBounded<HealthChange>(new BoundedChannelOptions(HealthChecker.ChangeBufferCapacity) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
+        void OnChanged(object? sender, HealthChange change) => changes.Writer.TryWrite(change);
+        checker.Changed += OnChanged;
+        try
+        {
+            foreach (var target in checker.Targets.OrderBy(t => t.Name, StringComparer.Ordinal))
+            {
+                if (checker.TryGetStatus(target.Name, out var state, out var weight))
+                {
+                    await responseStream.WriteAsync(
+                        new HealthEvent { Target = target.Name, State = ToMessage(state), PreviousState = ToMessage(state), Weight = weight, Current = true },
+                        context.CancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            await foreach (var change in changes.Reader.ReadAllAsync(context.CancellationToken).ConfigureAwait(false))
+            {
+                await responseStream.WriteAsync(
+                    new HealthEvent
+                    {
+                        Target = change.Target.Name,
+                        State = ToMessage(change.State),
+                        PreviousState = ToMessage(change.PreviousState),
+                        Weight = change.Weight,
+                        Reason = change.Reason ?? "",
+                        TimestampUnixMs = change.Timestamp.ToUnixTimeMilliseconds(),
+                    },
+                    context.CancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            checker.Changed -= OnChanged;
+        }
+    }
+
+    public override async Task WatchConnections(WatchConnectionsRequest request, IServerStreamWriter<ConnectionEvent> responseStream, ServerCallContext context)
+    {
+        // The connection tables raise no events (the packet path stays free of them): they are sampled and diffed.
+        var interval = TimeSpan.FromMilliseconds(request.IntervalMs == 0 ? 500 : Math.Max(50, request.IntervalMs));
+        var known = new Dictionary<ConnectionKey, ConnectionInfo>();
+        var first = true;
+        using var timer = new PeriodicTimer(interval);
+        try
+        {
+            do
+            {
+                var now = new Dictionary<ConnectionKey, ConnectionInfo>();
+                foreach (var c in connections.SelectMany(s => s.GetConnections()))
+                {
+                    now[ConnectionKey.Of(c)] = c;
+                }
+
+                foreach (var (key, c) in now)
+                {
+                    ConnectionEventKind? kind = !known.TryGetValue(key, out var before) ? ConnectionEventKind.Added
+                        : before.State != c.State ? ConnectionEventKind.StateChanged
+                        : null;
+                    if (kind is { } k)
+                    {
+                        await responseStream.WriteAsync(new ConnectionEvent { Kind = k, Entry = ToEntry(c), Current = first }, context.CancellationToken).ConfigureAwait(false);
+                    }
+                }
+
+                foreach (var (key, c) in known)
+                {
+                    if (!now.ContainsKey(key))
+                    {
+                        await responseStream.WriteAsync(new ConnectionEvent { Kind = ConnectionEventKind.Removed, Entry = ToEntry(c with { Expires = TimeSpan.Zero }) }, context.CancellationToken).ConfigureAwait(false);
+                    }
+                }
+
+                known = now;
+                first = false;
+            }
+            while (await timer.WaitForNextTickAsync(context.CancellationToken).ConfigureAwait(false));
+        }
+        catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
+        {
+        }
     }
 
     public override async Task Watch(WatchRequest request, IServerStreamWriter<Table> responseStream, ServerCallContext context)
@@ -117,6 +202,22 @@ internal sealed partial class DirectorControlService(
             table.Changed -= OnChanged;
         }
     }
+
+    private static Grpc.Control.HealthState ToMessage(Health.HealthState state)
+        => state == Health.HealthState.Up ? Grpc.Control.HealthState.Up : Grpc.Control.HealthState.Down;
+
+    private static ConnectionEntry ToEntry(ConnectionInfo c) => new()
+    {
+        Protocol = (Protocol)(int)c.Protocol,
+        ExpiresSeconds = (uint)Math.Max(0, c.Expires.TotalSeconds),
+        State = c.State,
+        ClientAddress = Bytes(c.ClientAddress),
+        ClientPort = c.ClientPort,
+        VirtualAddress = Bytes(c.VirtualAddress),
+        VirtualPort = c.VirtualPort,
+        DestinationAddress = Bytes(c.DestinationAddress),
+        DestinationPort = c.DestinationPort,
+    };
 
     private static RuleCommand ServerCommand(RuleCommandKind kind, ServerRequest request) => new()
     {
@@ -173,6 +274,11 @@ internal sealed partial class DirectorControlService(
     {
         Log.Refused(logger, context.Method, code, detail);
         return new RpcException(new Status(code, detail), trailers);
+    }
+
+    private readonly record struct ConnectionKey(ServiceProtocol Protocol, NetworkAddress Client, ushort ClientPort, NetworkAddress Virtual, ushort VirtualPort, NetworkAddress Destination, ushort DestinationPort)
+    {
+        public static ConnectionKey Of(ConnectionInfo c) => new(c.Protocol, c.ClientAddress, c.ClientPort, c.VirtualAddress, c.VirtualPort, c.DestinationAddress, c.DestinationPort);
     }
 
     private static partial class Log

@@ -26,11 +26,13 @@ internal sealed class TestDirector : IAsyncDisposable
 
     public DirectorTable Table => _host.Services.GetRequiredService<DirectorTable>();
 
-    public static async Task<TestDirector> StartAsync(string? directory = null, Action<DirectorOptions>? configure = null)
+    public static async Task<TestDirector> StartAsync(string? directory = null, Action<DirectorOptions>? configure = null, Action<ILoadBalancingBuilder>? services = null)
     {
         directory ??= System.IO.Directory.CreateTempSubdirectory("lbdir-").FullName;
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
-        builder.Services.AddLoadBalancing().AddDirector(o =>
+        var lb = builder.Services.AddLoadBalancing();
+        services?.Invoke(lb);
+        lb.AddDirector(o =>
         {
             o.RulesFile = Path.Combine(directory, "rules");
             o.ControlSocketPath = Path.Combine(directory, "director.sock");
