@@ -76,11 +76,13 @@ public sealed partial class LbadmProcessTests : IDisposable
         Assert.Empty(Directory.GetFiles(_directory, "*.tmp"));
     }
 
-    [Fact]
-    public async Task Lbadm_WatchInterruptedBySigint_ExitsZeroAfterAFrame()
+    [Theory]
+    [InlineData(SigInt)]
+    [InlineData(SigTerm)]
+    public async Task Lbadm_WatchInterruptedBySignal_ExitsZeroAfterAFrame(int signal)
     {
         Assert.Equal(0, LbadmProcess.Run(RulesFile, "-A -t 10.0.0.1:80 -s rr").ExitCode);
-        using var process = LbadmProcess.Start(RulesFile, ["--watch", "--interval", "3600"]);
+        using var process = LbadmProcess.Start(RulesFile, ["--watch", "--interval", "3600"], defaultSignals: true);
         try
         {
             process.StandardInput.Close();
@@ -101,7 +103,7 @@ public sealed partial class LbadmProcessTests : IDisposable
                 ],
                 frame);
 
-            Assert.Equal(0, Kill(process.Id, SigInt));
+            Assert.Equal(0, Kill(process.Id, signal));
             await process.WaitForExitAsync(cancel).WaitAsync(TimeSpan.FromSeconds(30), cancel);
             Assert.Equal(0, process.ExitCode);
             Assert.Equal("", await stderr);
@@ -116,6 +118,8 @@ public sealed partial class LbadmProcessTests : IDisposable
     }
 
     private const int SigInt = 2;
+    private const int SigTerm = 15;
+
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static partial int Kill(int pid, int signal);

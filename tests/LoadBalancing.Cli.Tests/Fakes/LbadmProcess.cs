@@ -12,15 +12,29 @@ internal static class LbadmProcess
 
     public static string Dll => Path.Combine(AppContext.BaseDirectory, "LoadBalancing.Cli.dll");
 
-    public static Process Start(string rulesFile, IEnumerable<string> args)
+    /// <summary>Starts lbadm.</summary>
+    /// <param name="rulesFile">The rules file (<c>LBADM_RULES_FILE</c>).</param>
+    /// <param name="args">lbadm's arguments.</param>
+    /// <param name="defaultSignals">
+    /// Start it through <c>env --default-signal</c>, so that signals this test process inherited as ignored
+    /// (a shell starts background jobs with SIGINT ignored) are back to their default in lbadm, as in a terminal.
+    /// </param>
+    public static Process Start(string rulesFile, IEnumerable<string> args, bool defaultSignals = false)
     {
-        var info = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
+        var info = new ProcessStartInfo(defaultSignals ? "/usr/bin/env" : dotnet)
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (defaultSignals)
+        {
+            info.ArgumentList.Add("--default-signal");
+            info.ArgumentList.Add(dotnet);
+        }
+
         info.ArgumentList.Add("exec");
         info.ArgumentList.Add(Dll);
         foreach (var arg in args)
