@@ -41,7 +41,9 @@ internal sealed partial class DirectorProcess : IAsyncDisposable
 
     public static async Task<DirectorProcess> StartAsync(string directory, params string[] settings)
     {
-        var start = new ProcessStartInfo("dotnet")
+        // Through env --default-signal: a shell starts background jobs with SIGINT ignored and nohup ignores SIGHUP,
+        // children inherit that and the runtime then installs no handler, so SIGHUP reloads would never arrive.
+        var start = new ProcessStartInfo("/usr/bin/env")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -50,7 +52,7 @@ internal sealed partial class DirectorProcess : IAsyncDisposable
         };
         foreach (var arg in new[]
         {
-            "exec", Dll,
+            "--default-signal", "dotnet", "exec", Dll,
             $"--Director:RulesFile={Path.Combine(directory, "rules")}",
             $"--Director:ControlSocketPath={Path.Combine(directory, "director.sock")}",
             "--Logging:Console:FormatterName=simple",
