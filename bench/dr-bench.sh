@@ -61,9 +61,14 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 mkdir -p "$WORK"
 cc -O2 -o "$WORK/udpgen" "$root/bench/udpgen.c"
-log "building lb-labhost (Release)"
-dotnet build "$root/tests/LoadBalancing.Forwarding.LabHost" -c Release -o "$WORK/labhost" -v q -nologo >"$WORK/build.log" 2>&1 \
-  || { cat "$WORK/build.log" >&2; exit 1; }
+LABHOST=$WORK/labhost/lb-labhost.dll
+if [ -n "${LB_LABHOST:-}" ]; then
+  LABHOST=$LB_LABHOST # an already built lb-labhost.dll (skips the build)
+else
+  log "building lb-labhost (Release)"
+  dotnet build "$root/tests/LoadBalancing.Forwarding.LabHost" -c Release -o "$WORK/labhost" -v q -nologo >"$WORK/build.log" 2>&1 \
+    || { cat "$WORK/build.log" >&2; exit 1; }
+fi
 
 # ---- lab ----------------------------------------------------------------------------------------------------------
 HOST_PID=""
@@ -122,7 +127,7 @@ start_labhost() { # mode
   mkfifo "$WORK/ctl"
   exec 9<>"$WORK/ctl"
   # ip netns exec execs the command, so $! is the forwarder's own PID.
-  ip netns exec "$DIR" dotnet "$WORK/labhost/lb-labhost.dll" --mode "$1" --vip "$VIP" --service tcp:80 --service "udp:$UDP_PORT" \
+  ip netns exec "$DIR" dotnet "$LABHOST" --mode "$1" --vip "$VIP" --service tcp:80 --service "udp:$UDP_PORT" \
     --server "$RS1:1" --server "$RS2:1" --scheduler wrr --workers 2 <"$WORK/ctl" >"$WORK/labhost.log" 2>&1 &
   HOST_PID=$!
   for _ in $(seq 150); do grep -q '^ready' "$WORK/labhost.log" && return 0; sleep 0.1; done
@@ -164,7 +169,9 @@ start_variant() {
       TARGET_IP=$RS1 TARGET_MAC=$MAC_RS1 ;;
     kernel)
       ip -n "$DIR" addr del "$VIP/32" dev eth0
-      nsx "$DIR" sysctl -qw net.ipv4.ip_forward=1 net.ipv4.fib_multipath_hash_policy=1
+      # Early demux off: TIME_WAIT sockets left on the director by the proxies (they close towards the client first)
+      # would otherwise be matched to forwarded SYNs by early demux, and ip_forward drops packets carrying a socket.
+      nsx "$DIR" sysctl -qw net.ipv4.ip_forward=1 net.ipv4.fib_multipath_hash_policy=1 net.ipv4.tcp_early_demux=0
       ip -n "$DIR" route add "$VIP/32" nexthop via "$RS1" nexthop via "$RS2"
       ip -n "$CLI" route add "$VIP/32" via "$DIR_IP" ;;
     nftdr)
@@ -239,7 +246,7 @@ stop_variant() {
     kernel)
       ip -n "$CLI" route del "$VIP/32" via "$DIR_IP" || true
       ip -n "$DIR" route del "$VIP/32" || true
-      nsx "$DIR" sysctl -qw net.ipv4.ip_forward=0
+      nsx "$DIR" sysctl -qw net.ipv4.ip_forward=0 net.ipv4.tcp_early_demux=1
       ip -n "$DIR" addr add "$VIP/32" dev eth0 ;;
     nftdr) nsx "$DIR" nft delete table netdev "${P}_nftdr" ;;
     nftnat)
