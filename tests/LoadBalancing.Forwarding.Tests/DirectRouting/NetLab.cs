@@ -174,10 +174,20 @@ internal sealed class NetLab : IAsyncDisposable
     /// (failed requests print nothing, so a short total shows them). No per-transfer <c>--max-time</c>: curl 7.88
     /// starts that clock when a transfer is queued, so queued transfers fail at once; <c>timeout</c> bounds the run.
     /// </summary>
-    public async Task<Dictionary<string, int>> CurlManyAsync(int count, int parallel, CancellationToken cancellationToken)
+    /// <param name="count">The number of requests.</param>
+    /// <param name="parallel">How many run at once.</param>
+    /// <param name="cancellationToken">Cancels the run.</param>
+    /// <param name="firstPort">
+    /// When set, the client's ephemeral ports are limited to firstPort..firstPort+999 for this and later batches, so a
+    /// batch never reuses a port of an earlier batch. A SYN from a reused port whose connection entry is still in
+    /// FIN_WAIT goes to that entry's server without a new scheduling (IPVS's conn_reuse_mode 1), which would blur
+    /// what a scenario asserts about new connections after a table change.
+    /// </param>
+    public async Task<Dictionary<string, int>> CurlManyAsync(int count, int parallel, CancellationToken cancellationToken, int? firstPort = null)
     {
+        var ports = firstPort is { } first ? $"sysctl -qw net.ipv4.ip_local_port_range='{first} {first + 999}' && " : "";
         var output = await ExecAsync("cli", cancellationToken, "bash", "-c",
-            $"timeout 60 curl -s --no-progress-meter -Z --parallel-max {parallel} -H 'Connection: close' 'http://{Vip}/?[1-{count}]'; true");
+            $"{ports}timeout 60 curl -s --no-progress-meter -Z --parallel-max {parallel} -H 'Connection: close' 'http://{Vip}/?[1-{count}]'; true");
         return output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(line => line.Split(' ')[0])
             .GroupBy(name => name)
