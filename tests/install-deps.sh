@@ -11,6 +11,8 @@ packages=(
   arping systemd dbus
   # Direct-Routing end-to-end lab (tests/LoadBalancing.Forwarding.Tests/DirectRouting, tests/netlab/dr-lab.sh):
   iproute2 nginx curl ethtool nftables
+  # tshark: on-the-wire checks of the DR lab (replies bypass the director; forwarded frames differ only in MACs).
+  tshark
 )
 
 missing=()

@@ -2,8 +2,13 @@
 # dr-lab.sh — LVS-DR test topology in network namespaces, for the Direct-Routing forwarder's end-to-end tests.
 # Adapted from the build machine's proven netns DR lab; the project does not depend on that copy.
 #
-#   dr-lab.sh up PREFIX [N]   build client, director and N real servers (default 3) on one bridge
-#                             (IPv4 and IPv6: fd77::/64 with the same last numbers, VIP fd77::100)
+#   dr-lab.sh up PREFIX [N] [MODE]
+#                             build client, director and N real servers (default 3) on one bridge
+#                             (IPv4 and IPv6: fd77::/64 with the same last numbers, VIP fd77::100). MODE dr (default)
+#                             adds the director's VIP drop rule; proxy leaves it out (a userspace proxy on the
+#                             director accepts on the VIP itself and connects to the real servers' own addresses)
+#   dr-lab.sh nginx-stop PREFIX I / nginx-start PREFIX I
+#                             stop (by its pid file) or start again real server I's nginx
 #   dr-lab.sh down PREFIX     kill the processes started in PREFIX-* namespaces, delete them, remove scratch
 #   dr-lab.sh env PREFIX      print the lab's variables
 #
@@ -29,6 +34,8 @@ set -euo pipefail
 cmd=${1:?usage: dr-lab.sh up|down|env PREFIX [N]}
 P=${2:?PREFIX required}
 N=${3:-3}
+MODE=${4:-dr}
+[[ $MODE == dr || $MODE == proxy ]] || { echo "MODE must be dr or proxy" >&2; exit 2; }
 [[ ${#P} -le 8 && $P =~ ^[a-z0-9]+$ ]] || { echo "PREFIX must be 1-8 lowercase letters/digits" >&2; exit 2; }
 
 SCRATCH=/tmp/$P-scratch
@@ -119,6 +126,7 @@ up() {
   # length) beats the /64 address, and the director solicits real servers from the VIP: their answers go to
   # their own VIP on lo and the director never learns their MACs (the IPv6 form of arp_announce).
   ip -n "$DIR" -6 addr add "$VIP6/128" dev "$IF" nodad preferred_lft 0
+  if [[ $MODE == dr ]]; then
   nsx "$DIR" nft -f - <<NFT
 table netdev ${P}_vip {
   chain in {
@@ -128,6 +136,7 @@ table netdev ${P}_vip {
   }
 }
 NFT
+  fi
   local i
   for ((i = 1; i <= N; i++)); do
     add_host "rs$i" "$NET.$((20 + i))"
@@ -156,8 +165,18 @@ LAB_RS_IPS="${ips% }"
 VARS
 }
 
+nginx_stop() { # i
+  local pidfile=$SCRATCH/rs$1/nginx.pid pid
+  pid=$(cat "$pidfile")
+  kill "$pid"
+  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  echo "nginx $pid did not stop" >&2; return 1
+}
+
 case $cmd in
   up) up ;;
+  nginx-stop) nginx_stop "$N" ;;
+  nginx-start) nginx_start "$N" ;;
   down) down ;;
   env) env_vars ;;
   *) echo "unknown command $cmd" >&2; exit 2 ;;

@@ -21,9 +21,11 @@ internal sealed class DirectRoutingEngine
     private readonly ConnectionTable _connections;
     private readonly INeighbourTable _neighbours;
     private readonly MacAddress _directorMac;
+    private readonly bool _drainRemoved;
 
-    public DirectRoutingEngine(ServiceTable services, ConnectionTable connections, INeighbourTable neighbours, MacAddress directorMac, DirectRoutingStatistics? statistics = null)
+    public DirectRoutingEngine(ServiceTable services, ConnectionTable connections, INeighbourTable neighbours, MacAddress directorMac, DirectRoutingStatistics? statistics = null, bool drainRemovedServers = true)
     {
+        _drainRemoved = drainRemovedServers;
         _services = services;
         _connections = connections;
         _neighbours = neighbours;
@@ -88,7 +90,7 @@ internal sealed class DirectRoutingEngine
             case ConnectionVerdict.NoDestination:
                 return DirectRoutingVerdict.NoDestination;
             default:
-                return DirectRoutingVerdict.Drop;
+                return DrainRemoved(frame, in packet);
         }
 
         var destination = decision.Destination!;
@@ -101,6 +103,29 @@ internal sealed class DirectRoutingEngine
         {
             _neighbours.RequestResolution(destination.Address);
             return DirectRoutingVerdict.NoNeighbour;
+        }
+
+        Rewrite(frame, mac);
+        return DirectRoutingVerdict.Forward;
+    }
+
+    /// <summary>
+    /// The table drops packets of a connection whose real server was removed from its service (IPVS without
+    /// <c>expire_nodest_conn</c>). An administrative removal must not break the server's open connections, so they
+    /// keep going to it until they end or their entry times out; new connections were never scheduled there.
+    /// </summary>
+    private DirectRoutingVerdict DrainRemoved(Span<byte> frame, in PacketInfo packet)
+    {
+        if (!_drainRemoved)
+        {
+            return DirectRoutingVerdict.Drop;
+        }
+
+        var connection = _connections.Find(packet.Protocol, packet.SourceAddress, packet.SourcePort, packet.DestinationAddress, packet.DestinationPort);
+        if (connection is null || connection.Destination.IsAvailable || connection.Method != ForwardingMethod.Route
+            || !_neighbours.TryGetMac(connection.DestinationAddress, out var mac))
+        {
+            return DirectRoutingVerdict.Drop;
         }
 
         Rewrite(frame, mac);

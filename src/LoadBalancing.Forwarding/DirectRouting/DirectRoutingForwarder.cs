@@ -106,7 +106,7 @@ public sealed partial class DirectRoutingForwarder : IAsyncDisposable, IDisposab
                 _sockets.Add(PacketSocket.Open(_options.InterfaceName, filter, fanoutGroup, _options.ReceivePollInterval, _options.UseReceiveRing));
             }
 
-            _engine = new DirectRoutingEngine(_services, Connections, _neighbours, _sockets[0].InterfaceMac, Statistics);
+            _engine = new DirectRoutingEngine(_services, Connections, _neighbours, _sockets[0].InterfaceMac, Statistics, _options.DrainRemovedServers);
             _resolver = new NeighbourResolver(_neighbours, _sockets[0].InterfaceIndex, _options.NeighbourRefreshInterval, _logger);
             _resolver.SetTargets(CurrentRealServers());
             _resolver.RefreshOnce();

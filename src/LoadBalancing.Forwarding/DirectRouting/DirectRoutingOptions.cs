@@ -31,5 +31,12 @@ public sealed class DirectRoutingOptions
     /// <summary>Gets or sets how long a blocked receive waits before a worker looks for a stop request (default 100 ms).</summary>
     public TimeSpan ReceivePollInterval { get; set; } = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>
+    /// Gets or sets a value indicating whether the open connections of a real server removed from its service keep
+    /// being forwarded to it until they end (default); <see langword="false"/> drops their packets, as IPVS does
+    /// without <c>expire_nodest_conn</c>. New connections never go to a removed server either way.
+    /// </summary>
+    public bool DrainRemovedServers { get; set; } = true;
+
     internal int EffectiveWorkers => Workers > 0 ? Workers : Environment.ProcessorCount;
 }

@@ -378,6 +378,30 @@ public sealed class DirectRoutingEngineTests : IDisposable
         Assert.Equal(DirectRoutingVerdict.Malformed, _engine.Process(frame));
     }
 
+    [Theory]
+    [InlineData(true, DirectRoutingVerdict.Forward)]
+    [InlineData(false, DirectRoutingVerdict.Drop)]
+    public void Process_SegmentOfAConnectionToARemovedServer_DrainsToItUnlessDisabled(bool drain, DirectRoutingVerdict expected)
+    {
+        var engine = new DirectRoutingEngine(_services, _connections, _neighbours, MacAddress.Parse(DirectorMac), drainRemovedServers: drain);
+        Apply(Service(ServiceProtocol.Tcp, "10.77.0.100", 80, "rr", ("10.77.0.21", 1), ("10.77.0.22", 1)));
+        var syn = new FrameBuilder().Tcp(40000, 80).Build();
+        engine.Process(syn);
+        var chosen = Convert.ToHexString(syn, 0, 6);
+        var remaining = chosen == "027700000015" ? "10.77.0.22" : "10.77.0.21";
+        Apply(Service(ServiceProtocol.Tcp, "10.77.0.100", 80, "rr", (remaining, 1)));
+
+        var ack = new FrameBuilder().Tcp(40000, 80, 0x10).Payload("GET /").Build();
+        var original = (byte[])ack.Clone();
+        Assert.Equal(expected, engine.Process(ack));
+        Assert.Equal(drain ? chosen : Convert.ToHexString(original, 0, 6), Convert.ToHexString(ack, 0, 6));
+
+        // A new connection never goes to the removed server.
+        var newSyn = new FrameBuilder().Tcp(40001, 80).Build();
+        Assert.Equal(DirectRoutingVerdict.Forward, engine.Process(newSyn));
+        Assert.NotEqual(chosen, Convert.ToHexString(newSyn, 0, 6));
+    }
+
     [Fact]
     public void Process_RandomBytes_NeverThrowsAndCountsEveryFrame()
     {

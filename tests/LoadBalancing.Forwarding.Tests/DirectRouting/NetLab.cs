@@ -49,11 +49,15 @@ internal sealed class NetLab : IAsyncDisposable
             reason = "tests/netlab/dr-lab.sh not found above the test assembly";
         }
 
-        if (reason is null)
+        if (reason is not null)
         {
-            return;
+            SkipOrFail(reason);
         }
+    }
 
+    /// <summary>Skips the test, or fails it under CI=true where every test must run.</summary>
+    public static void SkipOrFail(string reason)
+    {
         if (Environment.GetEnvironmentVariable("CI") == "true")
         {
             Assert.Fail($"DR end-to-end lab cannot run under CI=true: {reason}");
@@ -62,12 +66,13 @@ internal sealed class NetLab : IAsyncDisposable
         Assert.Skip($"DR end-to-end lab skipped: {reason}");
     }
 
-    public static async Task<NetLab> StartAsync(int realServers, CancellationToken cancellationToken)
+    /// <summary>Builds the lab; <paramref name="mode"/> "dr" adds the director's VIP drop rule, "proxy" leaves it out.</summary>
+    public static async Task<NetLab> StartAsync(int realServers, CancellationToken cancellationToken, string mode = "dr")
     {
         var lab = new NetLab(FindScript()!, "lbdr" + Random.Shared.Next(0x10000).ToString("x4"));
         try
         {
-            await RunAsync(cancellationToken, "bash", lab._script, "up", lab.Prefix, realServers.ToString());
+            await RunAsync(cancellationToken, "bash", lab._script, "up", lab.Prefix, realServers.ToString(), mode);
         }
         catch
         {
@@ -163,13 +168,50 @@ internal sealed class NetLab : IAsyncDisposable
             .ToDictionary(g => g.Key, g => g.Count());
     }
 
+    /// <summary>
+    /// Makes <paramref name="count"/> HTTP requests to the VIP from one curl process in the client, each on a new
+    /// connection (<c>Connection: close</c>), <paramref name="parallel"/> at a time; returns requests per server
+    /// (failed requests print nothing, so a short total shows them). No per-transfer <c>--max-time</c>: curl 7.88
+    /// starts that clock when a transfer is queued, so queued transfers fail at once; <c>timeout</c> bounds the run.
+    /// </summary>
+    /// <param name="count">The number of requests.</param>
+    /// <param name="parallel">How many run at once.</param>
+    /// <param name="cancellationToken">Cancels the run.</param>
+    /// <param name="firstPort">
+    /// When set, the client's ephemeral ports are limited to firstPort..firstPort+999 for this and later batches, so a
+    /// batch never reuses a port of an earlier batch. A SYN from a reused port whose connection entry is still in
+    /// FIN_WAIT goes to that entry's server without a new scheduling (IPVS's conn_reuse_mode 1), which would blur
+    /// what a scenario asserts about new connections after a table change.
+    /// </param>
+    public async Task<Dictionary<string, int>> CurlManyAsync(int count, int parallel, CancellationToken cancellationToken, int? firstPort = null)
+    {
+        var ports = firstPort is { } first ? $"sysctl -qw net.ipv4.ip_local_port_range='{first} {first + 999}' && " : "";
+        var output = await ExecAsync("cli", cancellationToken, "bash", "-c",
+            $"{ports}timeout 60 curl -s --no-progress-meter -Z --parallel-max {parallel} -H 'Connection: close' 'http://{Vip}/?[1-{count}]'; true");
+        return output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(line => line.Split(' ')[0])
+            .GroupBy(name => name)
+            .ToDictionary(g => g.Key, g => g.Count());
+    }
+
+    /// <summary>Stops real server <paramref name="index"/>'s nginx (the lab's own process, by its pid file).</summary>
+    public Task StopNginxAsync(int index, CancellationToken cancellationToken)
+        => RunAsync(cancellationToken, "bash", _script, "nginx-stop", Prefix, index.ToString());
+
+    /// <summary>Starts real server <paramref name="index"/>'s nginx again.</summary>
+    public Task StartNginxAsync(int index, CancellationToken cancellationToken)
+        => RunAsync(cancellationToken, "bash", _script, "nginx-start", Prefix, index.ToString());
+
+    /// <summary>The lab's scratch directory (removed by <c>down</c>).</summary>
+    public string ScratchDirectory => $"/tmp/{Prefix}-scratch";
+
     public async ValueTask DisposeAsync()
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         await RunAsync(cts.Token, "bash", _script, "down", Prefix);
     }
 
-    private static async Task<string> RunAsync(CancellationToken cancellationToken, params string[] command)
+    internal static async Task<string> RunAsync(CancellationToken cancellationToken, params string[] command)
     {
         var info = new ProcessStartInfo(command[0]) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var argument in command.Skip(1))
@@ -198,7 +240,7 @@ internal sealed class NetLab : IAsyncDisposable
         return await stdout;
     }
 
-    private static string? FindTool(string name)
+    internal static string? FindTool(string name)
         => (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Concat(["/usr/sbin", "/sbin", "/usr/bin", "/bin"])
             .Select(dir => Path.Combine(dir, name)).FirstOrDefault(File.Exists);
 

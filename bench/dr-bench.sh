@@ -1,0 +1,347 @@
+#!/usr/bin/env bash
+# dr-bench.sh — the forwarders side by side with the kernel, nftables, HAProxy and nginx, in one run.
+# Not run by CI. Needs root (network namespaces). Installs what it needs from Debian (apt-get update once).
+#
+#   bench/dr-bench.sh [-d SECONDS] [-r ROUNDS] [-p PPS] [-v "direct kernel ..."]
+#
+#   -d  seconds per load (default 5; every load is bounded by it)     -r  rounds, variants interleaved (default 3)
+#   -p  paced UDP rate for the CPU measurement (default 25000 pps)    -v  variants to run (default: all, in order)
+#
+# Topology: tests/netlab/dr-lab.sh (client, director, 2 nginx real servers configured for LVS-DR on one bridge,
+# offloads off on every veth), started in "proxy" mode (no VIP drop rule); each variant then sets the director up,
+# is measured, and is torn down again. Variants (director = 10.77.0.2, VIP 10.77.0.100, rs 10.77.0.21/.22):
+#   direct    client → rs1's own address, the director is not involved (the floor for every other variant)
+#   kernel    kernel ECMP routing of the VIP through the director (ip_forward=1, fib_multipath_hash_policy=1,
+#             VIP/32 nexthop via rs1 and rs2; the client routes the VIP via the director): routing only, the ceiling
+#   nftdr     nftables stateless DR: netdev ingress rule, ether daddr from jhash of the flow, fwd to eth0
+#   nftnat    nftables NAT: DNAT with numgen inc mod 2, real servers route the client via the director
+#   haproxy   HAProxy mode tcp on the VIP (nbthread 2, roundrobin)
+#   nginx     nginx stream on the VIP (2 workers; UDP too)
+#   lbdr      our Direct-Routing forwarder (lb-labhost --mode dr, 2 workers, TPACKET_V3 ring) + the VIP drop rule
+#   lbproxy   our userspace proxy (lb-labhost --mode proxy)
+# Measures, per variant and round: wrk keep-alive req/s (64 connections); wrk "Connection: close" req/s = new
+# connections/s with p50/p99 latency; UDP 64-byte frames (udpgen, 256 flows, as fast as it can) forwarded per second,
+# counted by an nftables sink rule on the real servers; and at a paced UDP load, the CPU time per packet of the
+# sender (which, without IRQ time accounting, carries the softirq work along the path) plus every process in the
+# director namespace, minus the same for "direct": the director's share, in µs per packet.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+LAB=$root/tests/netlab/dr-lab.sh
+D=5 ROUNDS=3 PPS=25000
+VARIANTS="direct kernel nftdr nftnat haproxy nginx lbdr lbproxy"
+while getopts "d:r:p:v:" opt; do
+  case $opt in
+    d) D=$OPTARG ;; r) ROUNDS=$OPTARG ;; p) PPS=$OPTARG ;; v) VARIANTS=$OPTARG ;;
+    *) echo "usage: $0 [-d SECONDS] [-r ROUNDS] [-p PPS] [-v VARIANTS]" >&2; exit 2 ;;
+  esac
+done
+[[ $D =~ ^[0-9]+$ && $D -ge 1 && $D -le 60 ]] || { echo "-d must be 1..60 seconds" >&2; exit 2; }
+[[ $ROUNDS =~ ^[0-9]+$ && $ROUNDS -ge 1 && $ROUNDS -le 10 ]] || { echo "-r must be 1..10" >&2; exit 2; }
+[[ $(id -u) -eq 0 ]] || { echo "dr-bench.sh needs root (network namespaces)" >&2; exit 1; }
+
+P=lbb$(printf '%04x' $((RANDOM % 65536)))
+SCRATCH=/tmp/$P-scratch
+WORK=/tmp/$P-bench
+DIR=$P-dir CLI=$P-cli
+VIP=10.77.0.100 RS1=10.77.0.21 RS2=10.77.0.22 DIR_IP=10.77.0.2
+MAC_DIR=02:77:00:00:00:02 MAC_CLI=02:77:00:00:00:0a MAC_RS1=02:77:00:00:00:15 MAC_RS2=02:77:00:00:00:16
+UDP_PORT=9000
+nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+log() { echo "[dr-bench $(date +%T)] $*" >&2; }
+
+# ---- dependencies -------------------------------------------------------------------------------------------------
+need=(iproute2 nftables ethtool nginx libnginx-mod-stream curl wrk haproxy gcc libc6-dev)
+missing=()
+for p in "${need[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
+if [ "${#missing[@]}" -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update
+  apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+mkdir -p "$WORK"
+cc -O2 -o "$WORK/udpgen" "$root/bench/udpgen.c"
+LABHOST=$WORK/labhost/lb-labhost.dll
+if [ -n "${LB_LABHOST:-}" ]; then
+  LABHOST=$LB_LABHOST # an already built lb-labhost.dll (skips the build)
+else
+  log "building lb-labhost (Release)"
+  dotnet build "$root/tests/LoadBalancing.Forwarding.LabHost" -c Release -o "$WORK/labhost" -v q -nologo >"$WORK/build.log" 2>&1 \
+    || { cat "$WORK/build.log" >&2; exit 1; }
+fi
+
+# ---- lab ----------------------------------------------------------------------------------------------------------
+HOST_PID=""
+cleanup() {
+  stop_variant 2>/dev/null || true
+  bash "$LAB" down "$P" || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+bash "$LAB" up "$P" 2 proxy >/dev/null
+for ns in "$CLI" "$DIR"; do
+  nsx "$ns" sysctl -qw net.ipv4.ip_local_port_range="1024 65000" net.ipv4.tcp_tw_reuse=1 net.core.somaxconn=8192 \
+    net.ipv4.tcp_max_syn_backlog=8192
+done
+for i in 1 2; do
+  nsx "$P-rs$i" sysctl -qw net.core.somaxconn=8192 net.ipv4.tcp_max_syn_backlog=8192
+  # UDP sink: counted and dropped before the socket lookup (no ICMP port unreachable back).
+  nsx "$P-rs$i" nft -f - <<NFT
+table inet ${P}_sink {
+  chain in { type filter hook input priority 0; policy accept; udp dport $UDP_PORT counter drop; }
+}
+NFT
+  # nginx with 2 workers and no connection limit to speak of, so the servers are not the bottleneck.
+  sed -i 's/^worker_processes 1;/worker_processes 2;/; s/worker_connections 1024;/worker_connections 16384;/' "$SCRATCH/rs$i/nginx.conf"
+  nsx "$P-rs$i" nginx -q -c "$SCRATCH/rs$i/nginx.conf" -s reload
+done
+sleep 0.5
+
+sink_count() { # total UDP datagrams the real servers' sinks dropped
+  local total=0 i n
+  for i in 1 2; do
+    n=$(nsx "$P-rs$i" nft list table inet "${P}_sink" | grep -o 'packets [0-9]*' | awk '{print $2}')
+    total=$((total + n))
+  done
+  echo "$total"
+}
+
+dir_cpu_ticks() { # utime+stime of every process in the director namespace, in clock ticks
+  local t=0 pid
+  for pid in $(ip netns pids "$DIR" 2>/dev/null); do
+    [ -r "/proc/$pid/stat" ] || continue
+    t=$((t + $(awk '{print $14 + $15}' "/proc/$pid/stat")))
+  done
+  echo "$t"
+}
+
+vip_drop_rule() {
+  nsx "$DIR" nft -f - <<NFT
+table netdev ${P}_vip {
+  chain in { type filter hook ingress device "eth0" priority 0; policy accept; ip daddr $VIP counter drop; }
+}
+NFT
+}
+
+start_labhost() { # mode
+  mkfifo "$WORK/ctl"
+  exec 9<>"$WORK/ctl"
+  # ip netns exec execs the command, so $! is the forwarder's own PID.
+  ip netns exec "$DIR" dotnet "$LABHOST" --mode "$1" --vip "$VIP" --service tcp:80 --service "udp:$UDP_PORT" \
+    --server "$RS1:1" --server "$RS2:1" --scheduler wrr --workers 2 <"$WORK/ctl" >"$WORK/labhost.log" 2>&1 &
+  HOST_PID=$!
+  for _ in $(seq 150); do grep -q '^ready' "$WORK/labhost.log" && return 0; sleep 0.1; done
+  cat "$WORK/labhost.log" >&2; return 1
+}
+
+stop_labhost() {
+  [ -n "$HOST_PID" ] || return 0
+  echo quit >&9 || true
+  for _ in $(seq 50); do kill -0 "$HOST_PID" 2>/dev/null || break; sleep 0.1; done
+  kill "$HOST_PID" 2>/dev/null || true
+  wait "$HOST_PID" 2>/dev/null || true
+  exec 9>&-
+  rm -f "$WORK/ctl"
+  HOST_PID=""
+}
+
+PROXY_PID=""
+start_proxy() { # command... (runs in the director namespace, in the foreground of its own background job)
+  ip netns exec "$DIR" "$@" >"$WORK/proxy.log" 2>&1 &
+  PROXY_PID=$!
+  for _ in $(seq 50); do nsx "$DIR" ss -ltn "sport = :80" | grep -q LISTEN && return 0; sleep 0.1; done
+  cat "$WORK/proxy.log" >&2; return 1
+}
+
+stop_proxy() {
+  [ -n "$PROXY_PID" ] || return 0
+  kill "$PROXY_PID" 2>/dev/null || true
+  wait "$PROXY_PID" 2>/dev/null || true
+  PROXY_PID=""
+}
+
+CURRENT=""
+TARGET_IP=$VIP TARGET_MAC=$MAC_DIR
+start_variant() {
+  CURRENT=$1 TARGET_IP=$VIP TARGET_MAC=$MAC_DIR
+  case $1 in
+    direct)
+      TARGET_IP=$RS1 TARGET_MAC=$MAC_RS1 ;;
+    kernel)
+      ip -n "$DIR" addr del "$VIP/32" dev eth0
+      # Early demux off: TIME_WAIT sockets left on the director by the proxies (they close towards the client first)
+      # would otherwise be matched to forwarded SYNs by early demux, and ip_forward drops packets carrying a socket.
+      nsx "$DIR" sysctl -qw net.ipv4.ip_forward=1 net.ipv4.fib_multipath_hash_policy=1 net.ipv4.tcp_early_demux=0
+      ip -n "$DIR" route add "$VIP/32" nexthop via "$RS1" nexthop via "$RS2"
+      ip -n "$CLI" route add "$VIP/32" via "$DIR_IP" ;;
+    nftdr)
+      nsx "$DIR" nft -f - <<NFT
+table netdev ${P}_nftdr {
+  chain in {
+    type filter hook ingress device "eth0" priority -100; policy accept;
+    ip daddr $VIP meta l4proto { tcp, udp } ether saddr set $MAC_DIR ether daddr set jhash ip saddr . ip daddr . ip protocol . th sport . th dport mod 2 map { 0 : $MAC_RS1, 1 : $MAC_RS2 } fwd to "eth0"
+  }
+}
+NFT
+      ;;
+    nftnat)
+      nsx "$DIR" sysctl -qw net.ipv4.ip_forward=1
+      for i in 1 2; do ip -n "$P-rs$i" route add 10.77.0.10/32 via "$DIR_IP"; done
+      nsx "$DIR" nft -f - <<NFT
+table ip ${P}_nat {
+  chain pre {
+    type nat hook prerouting priority -100; policy accept;
+    ip daddr $VIP tcp dport 80 dnat to numgen inc mod 2 map { 0 : $RS1, 1 : $RS2 }
+    ip daddr $VIP udp dport $UDP_PORT dnat to numgen inc mod 2 map { 0 : $RS1, 1 : $RS2 }
+  }
+}
+NFT
+      ;;
+    haproxy)
+      cat >"$WORK/haproxy.cfg" <<CFG
+global
+  nbthread 2
+  maxconn 8000
+defaults
+  mode tcp
+  timeout connect 5s
+  timeout client 30s
+  timeout server 30s
+frontend fe
+  bind $VIP:80 backlog 8192
+  default_backend be
+backend be
+  balance roundrobin
+  server rs1 $RS1:80
+  server rs2 $RS2:80
+CFG
+      start_proxy haproxy -db -f "$WORK/haproxy.cfg" ;;
+    nginx)
+      cat >"$WORK/nginx-stream.conf" <<CFG
+load_module /usr/lib/nginx/modules/ngx_stream_module.so;
+worker_processes 2;
+pid $WORK/nginx-stream.pid;
+error_log $WORK/nginx-stream.err warn;
+daemon off;
+events { worker_connections 8000; }
+stream {
+  upstream tcp_be { server $RS1:80; server $RS2:80; }
+  upstream udp_be { server $RS1:$UDP_PORT; server $RS2:$UDP_PORT; }
+  server { listen $VIP:80 backlog=8192; proxy_pass tcp_be; }
+  server { listen $VIP:$UDP_PORT udp; proxy_pass udp_be; proxy_timeout 5s; }
+}
+CFG
+      start_proxy nginx -c "$WORK/nginx-stream.conf" ;;
+    lbdr)
+      vip_drop_rule
+      start_labhost dr ;;
+    lbproxy)
+      start_labhost proxy ;;
+    *) echo "unknown variant $1" >&2; exit 2 ;;
+  esac
+}
+
+stop_variant() {
+  case $CURRENT in
+    kernel)
+      ip -n "$CLI" route del "$VIP/32" via "$DIR_IP" || true
+      ip -n "$DIR" route del "$VIP/32" || true
+      nsx "$DIR" sysctl -qw net.ipv4.ip_forward=0 net.ipv4.tcp_early_demux=1
+      ip -n "$DIR" addr add "$VIP/32" dev eth0 ;;
+    nftdr) nsx "$DIR" nft delete table netdev "${P}_nftdr" ;;
+    nftnat)
+      nsx "$DIR" nft delete table ip "${P}_nat"
+      nsx "$DIR" sysctl -qw net.ipv4.ip_forward=0
+      for i in 1 2; do ip -n "$P-rs$i" route del 10.77.0.10/32 via "$DIR_IP" || true; done ;;
+    haproxy | nginx) stop_proxy ;;
+    lbdr) stop_labhost; nsx "$DIR" nft delete table netdev "${P}_vip" ;;
+    lbproxy) stop_labhost ;;
+  esac
+  CURRENT=""
+}
+
+# ---- measurements -------------------------------------------------------------------------------------------------
+wrk_run() { # extra wrk args... → "req/s p50 p99"
+  local out
+  out=$(nsx "$CLI" timeout $((D + 15)) wrk -t2 -c64 -d"${D}s" --timeout 5s --latency "$@" "http://$TARGET_IP/" 2>&1) || true
+  echo "$out" >>"$WORK/wrk.log"
+  local rps p50 p99 errors
+  rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+  p50=$(echo "$out" | awk '$1 == "50%" {print $2}')
+  p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
+  errors=$(echo "$out" | awk '/Socket errors|Non-2xx/ {print}' | tr '\n' ' ')
+  [ -n "$errors" ] && log "$CURRENT wrk $*: $errors"
+  echo "${rps:-0} ${p50:-n/a} ${p99:-n/a}"
+}
+
+udp_flood() { # → forwarded pps (sink count / seconds) and generator pps
+  local before after gen
+  before=$(sink_count)
+  gen=$(nsx "$CLI" "$WORK/udpgen" -i eth0 -s "$MAC_CLI" -d "$TARGET_MAC" -S 10.77.0.10 -D "$TARGET_IP" -p "$UDP_PORT" \
+    -f 256 -l 60 -t "$D" -b 64)
+  sleep 0.5
+  after=$(sink_count)
+  local seconds sent
+  seconds=$(echo "$gen" | sed 's/.*"seconds": \([0-9.]*\).*/\1/')
+  sent=$(echo "$gen" | sed 's/.*"pps": \([0-9]*\).*/\1/')
+  awk -v n=$((after - before)) -v s="$seconds" -v g="$sent" 'BEGIN { printf "%.0f %.0f\n", n / s, g }'
+}
+
+udp_paced_cpu() { # → total packets forwarded, sender CPU s, director-namespace CPU s
+  local before after d0 d1 hz t
+  hz=$(getconf CLK_TCK)
+  before=$(sink_count)
+  d0=$(dir_cpu_ticks)
+  local TIMEFORMAT='%U %S'
+  t=$( { time nsx "$CLI" "$WORK/udpgen" -i eth0 -s "$MAC_CLI" -d "$TARGET_MAC" -S 10.77.0.10 -D "$TARGET_IP" \
+      -p "$UDP_PORT" -f 256 -l 60 -t "$D" -b 32 -r "$PPS" >/dev/null; } 2>&1 )
+  sleep 0.3
+  d1=$(dir_cpu_ticks)
+  after=$(sink_count)
+  echo "$((after - before)) $(echo "$t" | awk '{print $1 + $2}') $(awk -v a="$d0" -v b="$d1" -v hz="$hz" 'BEGIN { print (b - a) / hz }')"
+}
+
+warm() { # one request and a few datagrams, so ARP/neighbour entries and the forwarder are warm
+  nsx "$CLI" curl -s -o /dev/null --max-time 3 "http://$TARGET_IP/" || log "$CURRENT: warm-up request failed"
+  nsx "$CLI" "$WORK/udpgen" -i eth0 -s "$MAC_CLI" -d "$TARGET_MAC" -S 10.77.0.10 -D "$TARGET_IP" -p "$UDP_PORT" -f 4 -t 1 -n 16 >/dev/null
+}
+
+RESULTS=$WORK/results.txt
+: >"$RESULTS"
+log "lab $P up; $ROUNDS round(s) × [$VARIANTS], $D s per load, paced UDP $PPS pps"
+for round in $(seq "$ROUNDS"); do
+  for v in $VARIANTS; do
+    start_variant "$v"
+    warm
+    read -r ka _ _ < <(wrk_run)
+    read -r cc p50 p99 < <(wrk_run -H "Connection: close")
+    read -r udp gen < <(udp_flood)
+    read -r pk cpu_gen cpu_dir < <(udp_paced_cpu)
+    stop_variant
+    echo "$round $v $ka $cc $p50 $p99 $udp $gen $pk $cpu_gen $cpu_dir" | tee -a "$RESULTS" >&2
+  done
+done
+
+# ---- report (median over rounds) ----------------------------------------------------------------------------------
+median() { sort -g | awk '{a[NR] = $1} END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+col() { awk -v v="$1" -v c="$2" '$2 == v {print $c}' "$RESULTS"; }
+direct_us=$(awk '$2 == "direct" && $9 > 0 {print ($10 + $11) * 1e6 / $9}' "$RESULTS" | median)
+echo
+echo "Machine: $(nproc) cores, $(uname -r); $ROUNDS rounds interleaved, median shown; $D s per load; paced UDP $PPS pps."
+echo
+echo "| Variant | keep-alive req/s | new conn/s | p50 (each round) | p99 (each round) | UDP 64 B fwd pps (sent pps) | director CPU µs/pkt | director-ns processes µs/pkt |"
+echo "|---|---|---|---|---|---|---|---|"
+for v in $VARIANTS; do
+  ka=$(col "$v" 3 | median); cc=$(col "$v" 4 | median)
+  p50=$(col "$v" 5 | paste -sd/); p99=$(col "$v" 6 | paste -sd/) # every round's, as wrk prints them
+  udp=$(col "$v" 7 | median); gen=$(col "$v" 8 | median)
+  us=$(awk -v v="$v" '$2 == v && $9 > 0 {print ($10 + $11) * 1e6 / $9}' "$RESULTS" | median)
+  pus=$(awk -v v="$v" '$2 == v && $9 > 0 {print $11 * 1e6 / $9}' "$RESULTS" | median)
+  extra=$(awk -v a="$us" -v b="$direct_us" 'BEGIN { printf "%.2f", a - b }')
+  [ "$v" = direct ] && extra="0 (baseline $(printf '%.2f' "$direct_us"))"
+  [ -z "$us" ] && extra="n/a (no UDP)" && pus=0
+  printf '| %s | %.0f | %.0f | %s | %s | %.0f (%.0f) | %s | %.2f |\n' "$v" "$ka" "$cc" "$p50" "$p99" "$udp" "$gen" "$extra" "$pus"
+done
+echo
+echo "Raw rows (round variant ka_rps close_rps p50 p99 udp_fwd_pps udp_sent_pps paced_pkts sender_cpu_s dirns_cpu_s):"
+sed 's/^/    /' "$RESULTS"

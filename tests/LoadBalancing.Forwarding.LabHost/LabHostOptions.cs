@@ -1,0 +1,132 @@
+using System.Globalization;
+using LoadBalancing.Model;
+
+namespace LoadBalancing.Forwarding.LabHost;
+
+/// <summary>The command line of lb-labhost; <see cref="Parse"/> throws <see cref="FormatException"/> naming the bad argument.</summary>
+internal sealed class LabHostOptions
+{
+    public string Mode { get; private set; } = "";
+
+    public string Interface { get; private set; } = "eth0";
+
+    public NetworkAddress Vip { get; private set; }
+
+    public List<(ServiceProtocol Protocol, ushort Port)> Services { get; } = [];
+
+    public List<(NetworkAddress Address, int Weight)> Servers { get; } = [];
+
+    public string Scheduler { get; private set; } = "wrr";
+
+    public int Workers { get; private set; }
+
+    public bool UseRing { get; private set; } = true;
+
+    public string Health { get; private set; } = "none";
+
+    public int HealthIntervalMs { get; private set; } = 200;
+
+    public static LabHostOptions Parse(string[] args)
+    {
+        var o = new LabHostOptions();
+        var vipSet = false;
+        for (var i = 0; i < args.Length; i++)
+        {
+            var name = args[i];
+            if (name == "--recv")
+            {
+                o.UseRing = false;
+                continue;
+            }
+
+            if (i + 1 >= args.Length)
+            {
+                throw new FormatException($"{name} needs a value");
+            }
+
+            var value = args[++i];
+            switch (name)
+            {
+                case "--mode" when value is "dr" or "proxy":
+                    o.Mode = value;
+                    break;
+                case "--interface":
+                    o.Interface = value;
+                    break;
+                case "--vip" when NetworkAddress.TryParse(value, out var vip):
+                    o.Vip = vip;
+                    vipSet = true;
+                    break;
+                case "--service":
+                    o.Services.Add(ParseService(value));
+                    break;
+                case "--server":
+                    o.Servers.Add(ParseServer(value));
+                    break;
+                case "--scheduler":
+                    o.Scheduler = value;
+                    break;
+                case "--workers" when int.TryParse(value, CultureInfo.InvariantCulture, out var workers) && workers >= 0:
+                    o.Workers = workers;
+                    break;
+                case "--health" when value is "tcp" or "none":
+                    o.Health = value;
+                    break;
+                case "--health-interval-ms" when int.TryParse(value, CultureInfo.InvariantCulture, out var ms) && ms > 0:
+                    o.HealthIntervalMs = ms;
+                    break;
+                default:
+                    throw new FormatException($"bad argument {name} {value}");
+            }
+        }
+
+        if (o.Mode.Length == 0 || !vipSet || o.Services.Count == 0 || o.Servers.Count == 0)
+        {
+            throw new FormatException("expected --mode dr|proxy, --vip ADDR, at least one --service PROTO:PORT and one --server ADDR:WEIGHT");
+        }
+
+        return o;
+    }
+
+    public LoadBalancerConfig BuildConfig() => new()
+    {
+        Services =
+        [
+            .. Services.Select(s => new VirtualServiceConfig
+            {
+                Key = VirtualServiceKey.ForAddress(s.Protocol, Vip, s.Port),
+                Scheduler = Scheduler,
+                RealServers = [.. Servers.Select(r => new RealServerConfig { Address = r.Address, Port = s.Port, Weight = r.Weight })],
+            }),
+        ],
+    };
+
+    private static (ServiceProtocol, ushort) ParseService(string value)
+    {
+        var parts = value.Split(':');
+        if (parts.Length == 2 && ushort.TryParse(parts[1], CultureInfo.InvariantCulture, out var port) && port > 0)
+        {
+            switch (parts[0])
+            {
+                case "tcp":
+                    return (ServiceProtocol.Tcp, port);
+                case "udp":
+                    return (ServiceProtocol.Udp, port);
+            }
+        }
+
+        throw new FormatException($"--service {value}: expected tcp:PORT or udp:PORT");
+    }
+
+    private static (NetworkAddress, int) ParseServer(string value)
+    {
+        var colon = value.LastIndexOf(':');
+        if (colon > 0 && NetworkAddress.TryParse(value.AsSpan(0, colon).Trim("[]"), out var address)
+            && int.TryParse(value.AsSpan(colon + 1), CultureInfo.InvariantCulture, out var weight) && weight is >= 0 and <= RealServerConfig.MaxWeight)
+        {
+            return (address, weight);
+        }
+
+        throw new FormatException($"--server {value}: expected ADDRESS:WEIGHT (IPv6 as [ADDRESS]:WEIGHT), weight 0..65535");
+    }
+}
