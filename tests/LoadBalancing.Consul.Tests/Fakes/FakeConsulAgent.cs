@@ -240,7 +240,7 @@ internal sealed partial class FakeConsulAgent : IAsyncDisposable
             switch (Mode)
             {
                 case AgentMode.Unreachable:
-                    context.Response.Abort();
+                    Cut(context);
                     return;
                 case AgentMode.NoLeader:
                     Write(context, new Reply(500, "No cluster leader"));
@@ -385,7 +385,7 @@ internal sealed partial class FakeConsulAgent : IAsyncDisposable
     {
         if (reply.Aborted)
         {
-            context.Response.Abort();
+            Cut(context);
             return;
         }
 
@@ -403,6 +403,20 @@ internal sealed partial class FakeConsulAgent : IAsyncDisposable
         response.ContentLength64 = bytes.Length;
         response.OutputStream.Write(bytes);
         response.Close();
+    }
+
+    /// <summary>
+    /// Breaks the connection mid-answer, so the client sees a transport failure (HttpRequestException). A bare
+    /// <c>HttpListenerResponse.Abort()</c> before any byte is sent makes the managed listener answer 200 instead.
+    /// </summary>
+    private static void Cut(HttpListenerContext context)
+    {
+        var response = context.Response;
+        response.StatusCode = 200;
+        response.ContentLength64 = 100;
+        response.OutputStream.Write(new byte[10]);
+        response.OutputStream.Flush();
+        response.Abort();
     }
 
     /// <summary>Consul decodes JSON case-insensitively: find a property whatever its casing.</summary>
