@@ -14,11 +14,13 @@ internal static class AgentCommand
     internal const string KillAfterStepVariable = "LBAGENT_TEST_KILL_AFTER_STEP";
 
     private const string Usage = """
-        usage: lbagent <plan|apply|revert|run> [--config FILE] [--state-file FILE] [--bus ADDRESS] [--unit-root DIR] [--Agent:Key=value ...]
+        usage: lbagent <plan|apply|revert|run|drain> [--config FILE] [--state-file FILE] [--bus ADDRESS] [--unit-root DIR] [--Agent:Key=value ...]
           plan     print what would change on this host; change nothing
           apply    make this host match the configuration (idempotent)
           revert   restore exactly what apply changed (from the state file)
-          run      apply, keep it applied (re-add what was removed, report drift), revert on stop; systemd Type=notify
+          run      apply, keep it applied (re-add what was removed, report drift), revert on stop; systemd Type=notify;
+                   registers Agent:Registration:Services in Consul or the director's registry, deregisters on stop
+          drain    put the registered instances into maintenance (weight 0 on the director); --off undoes it; --reason TEXT
         """;
 
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
@@ -30,7 +32,7 @@ internal static class AgentCommand
         }
 
         var verb = args[0];
-        if (verb is not ("plan" or "apply" or "revert" or "run"))
+        if (verb is not ("plan" or "apply" or "revert" or "run" or "drain"))
         {
             error.WriteLine($"lbagent: unknown command '{verb}'");
             error.WriteLine(Usage);
@@ -39,9 +41,12 @@ internal static class AgentCommand
 
         AgentOptions options;
         Microsoft.Extensions.Configuration.IConfiguration configuration;
+        var drainOff = false;
+        string? drainReason = null;
         try
         {
-            configuration = AgentConfiguration.Build(args[1..]);
+            var rest = verb == "drain" ? DrainCommand.ParseFlags(args[1..], out drainOff, out drainReason) : args[1..];
+            configuration = AgentConfiguration.Build(rest);
             options = AgentConfiguration.Bind(configuration, out var errors);
             if (errors.Count > 0)
             {
@@ -57,6 +62,19 @@ internal static class AgentCommand
         {
             error.WriteLine($"lbagent: {ex.Message}");
             return 2;
+        }
+
+        if (verb == "drain")
+        {
+            try
+            {
+                return await DrainCommand.RunAsync(options, drainOff, drainReason, output, error, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (AgentException ex)
+            {
+                error.WriteLine($"lbagent: drain: {ex.Message}");
+                return 2;
+            }
         }
 
         var agent = new RealServerAgent(options);
@@ -132,6 +150,13 @@ internal static class AgentCommand
         builder.Services.TryAddSingleton<Microsoft.Extensions.Hosting.Systemd.ISystemdNotifier, Microsoft.Extensions.Hosting.Systemd.SystemdNotifier>();
         builder.Services.AddSingleton(agent);
         builder.Services.AddHostedService<AgentService>();
+        if (agent.Options.Registration.IsEnabled)
+        {
+            // After AgentService, so it stops first: deregister before the VIPs are reverted.
+            builder.Services.TryAddSingleton(TimeProvider.System);
+            builder.Services.AddHostedService<RegistrationService>();
+        }
+
         using var host = builder.Build();
         await host.RunAsync().ConfigureAwait(false);
         return Environment.ExitCode;

@@ -135,4 +135,14 @@ public interface IConsulClient : IDisposable
     /// <param name="cancellationToken">Ends the watch.</param>
     /// <returns>The updates.</returns>
     IAsyncEnumerable<ServiceHealthUpdate> WatchServiceHealthAsync(string service, HealthServiceQuery? query = null, ConsulWatchOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Follows <c>/v1/catalog/services</c> with blocking queries and yields each new service list with its index, with
+    /// the same error handling as <see cref="WatchServiceHealthAsync"/> (stale updates keep the last good list).
+    /// </summary>
+    /// <param name="filter">Optional go-bexpr filter.</param>
+    /// <param name="options">Wait, back-off and rate-limit settings.</param>
+    /// <param name="cancellationToken">Ends the watch.</param>
+    /// <returns>The updates.</returns>
+    IAsyncEnumerable<CatalogServicesUpdate> WatchCatalogServicesAsync(string? filter = null, ConsulWatchOptions? options = null, CancellationToken cancellationToken = default);
 }

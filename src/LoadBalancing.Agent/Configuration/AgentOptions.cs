@@ -21,6 +21,9 @@ public sealed class AgentOptions
     /// <summary>Gets the health endpoints to advertise.</summary>
     public IList<HealthEndpointOptions> HealthEndpoints { get; } = [];
 
+    /// <summary>Gets where and what the agent registers (Consul, or the director's embedded registry).</summary>
+    public Registration.RegistrationOptions Registration { get; } = new();
+
     /// <summary>Gets or sets the loopback interface the VIPs go on; <c>lo</c> by default.</summary>
     public string LoopbackInterface { get; set; } = "lo";
 

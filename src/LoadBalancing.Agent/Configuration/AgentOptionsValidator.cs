@@ -147,6 +147,7 @@ internal sealed class AgentOptionsValidator : IValidateOptions<AgentOptions>
             errors.Add("DriftInterval: must be at least 00:00:00.1");
         }
 
+        Registration.RegistrationValidator.Collect(options, errors);
         return errors;
     }
 

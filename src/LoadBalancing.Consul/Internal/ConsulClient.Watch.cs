@@ -16,13 +16,87 @@ internal sealed partial class ConsulClient
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(service);
+        var watch = WatchCoreAsync(
+            service,
+            async (blocking, ct) =>
+            {
+                var result = await GetServiceHealthAsync(service, query, blocking, ct).ConfigureAwait(false);
+                var entries = result.Value
+                    .OrderBy(e => e.Node.Node, StringComparer.Ordinal)
+                    .ThenBy(e => e.Service.Id, StringComparer.Ordinal)
+                    .ToImmutableArray();
+                return new QueryResult<ImmutableArray<ServiceEntry>>(entries, result.Meta);
+            },
+            entries => JsonSerializer.SerializeToUtf8Bytes([.. entries], ConsulJsonContext.Default.ListServiceEntry),
+            options,
+            cancellationToken);
+        await foreach (var state in watch.ConfigureAwait(false))
+        {
+            yield return new ServiceHealthUpdate
+            {
+                Entries = state.Value.IsDefault ? [] : state.Value,
+                Index = state.Index,
+                HasResult = state.HasResult,
+                IsStale = state.IsStale,
+                Error = state.Error,
+                ConsecutiveFailures = state.ConsecutiveFailures,
+                LastSuccess = state.LastSuccess,
+            };
+        }
+    }
+
+    public async IAsyncEnumerable<CatalogServicesUpdate> WatchCatalogServicesAsync(
+        string? filter = null,
+        ConsulWatchOptions? options = null,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var watch = WatchCoreAsync(
+            "catalog services",
+            async (blocking, ct) =>
+            {
+                var result = await GetCatalogServicesAsync(filter, blocking, ct).ConfigureAwait(false);
+                var services = result.Value.ToImmutableSortedDictionary(
+                    p => p.Key,
+                    p => p.Value.Order(StringComparer.Ordinal).ToImmutableArray(),
+                    StringComparer.Ordinal);
+                return new QueryResult<ImmutableSortedDictionary<string, ImmutableArray<string>>>(services, result.Meta);
+            },
+            services => JsonSerializer.SerializeToUtf8Bytes(services.ToDictionary(p => p.Key, p => p.Value.ToList()), ConsulJsonContext.Default.DictionaryStringListString),
+            options,
+            cancellationToken);
+        await foreach (var state in watch.ConfigureAwait(false))
+        {
+            yield return new CatalogServicesUpdate
+            {
+                Services = state.Value ?? ImmutableSortedDictionary<string, ImmutableArray<string>>.Empty.WithComparers(StringComparer.Ordinal),
+                Index = state.Index,
+                HasResult = state.HasResult,
+                IsStale = state.IsStale,
+                Error = state.Error,
+                ConsecutiveFailures = state.ConsecutiveFailures,
+                LastSuccess = state.LastSuccess,
+            };
+        }
+    }
+
+    /// <summary>
+    /// The blocking-query loop every watch shares: index bookkeeping (Consul's documented rules), a token bucket on
+    /// the happy path, jittered exponential back-off on errors, and change detection by content.
+    /// </summary>
+    private async IAsyncEnumerable<WatchState<T>> WatchCoreAsync<T>(
+        string what,
+        Func<QueryOptions, CancellationToken, Task<QueryResult<T>>> query,
+        Func<T, byte[]> fingerprintOf,
+        ConsulWatchOptions? options,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
         options ??= new ConsulWatchOptions();
         var bucket = new TokenBucket(options.RateLimitBurst, options.RateLimitInterval, _timeProvider);
         var backoff = new ExponentialBackoff(options.RetryBaseDelay, options.RetryMaxDelay, _jitter);
 
         ulong index = 0;
         byte[] lastFingerprint = [];
-        var current = new ServiceHealthUpdate();
+        var current = new WatchState<T>();
         var failures = 0;
         while (true)
         {
@@ -30,11 +104,11 @@ internal sealed partial class ConsulClient
             // and without the bucket the loop would spin. Synchronous while tokens are left.
             await bucket.TakeAsync(cancellationToken).ConfigureAwait(false);
 
-            QueryResult<IReadOnlyList<ServiceEntry>>? result = null;
+            QueryResult<T>? result = null;
             Exception? error = null;
             try
             {
-                result = await GetServiceHealthAsync(service, query, new QueryOptions { Index = index, Wait = options.Wait }, cancellationToken).ConfigureAwait(false);
+                result = await query(new QueryOptions { Index = index, Wait = options.Wait }, cancellationToken).ConfigureAwait(false);
             }
             catch (ConsulException e) when (e.StatusCode != HttpStatusCode.BadRequest)
             {
@@ -50,7 +124,7 @@ internal sealed partial class ConsulClient
             {
                 failures++;
                 current = current with { IsStale = true, Error = error, ConsecutiveFailures = failures };
-                Log.QueryFailed(_logger, service, failures, current.HasResult, error!);
+                Log.QueryFailed(_logger, what, failures, current.HasResult, error!);
                 yield return current;
 
                 // The first thing after resuming is the delay, so a consumer's MoveNextAsync registers it at once.
@@ -69,7 +143,7 @@ internal sealed partial class ConsulClient
             {
                 // Snapshot restore, a deleted highest-index item, or another server answering: the index is not
                 // comparable any more. Start over with a non-blocking read (rule 1).
-                Log.IndexWentBackwards(_logger, service, index, returned);
+                Log.IndexWentBackwards(_logger, what, index, returned);
                 index = 0;
             }
             else
@@ -77,20 +151,15 @@ internal sealed partial class ConsulClient
                 index = returned;
             }
 
-            var entries = result.Value
-                .OrderBy(e => e.Node.Node, StringComparer.Ordinal)
-                .ThenBy(e => e.Service.Id, StringComparer.Ordinal)
-                .ToImmutableArray();
-
             // A return is no proof of a change (timeouts, idempotent writes): compare the content, not the index.
-            var fingerprint = JsonSerializer.SerializeToUtf8Bytes([.. entries], ConsulJsonContext.Default.ListServiceEntry);
+            var fingerprint = fingerprintOf(result.Value);
             var changed = !current.HasResult || !fingerprint.AsSpan().SequenceEqual(lastFingerprint);
             var recovered = current.IsStale && current.HasResult;
             failures = 0;
             lastFingerprint = fingerprint;
-            current = new ServiceHealthUpdate
+            current = new WatchState<T>
             {
-                Entries = entries,
+                Value = result.Value,
                 Index = returned,
                 HasResult = true,
                 LastSuccess = _timeProvider.GetUtcNow(),
@@ -101,5 +170,22 @@ internal sealed partial class ConsulClient
                 yield return current;
             }
         }
+    }
+
+    private sealed record WatchState<T>
+    {
+        public T Value { get; init; } = default!;
+
+        public ulong Index { get; init; }
+
+        public bool HasResult { get; init; }
+
+        public bool IsStale { get; init; }
+
+        public Exception? Error { get; init; }
+
+        public int ConsecutiveFailures { get; init; }
+
+        public DateTimeOffset? LastSuccess { get; init; }
     }
 }

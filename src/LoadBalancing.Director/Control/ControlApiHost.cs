@@ -23,7 +23,8 @@ internal sealed partial class ControlApiHost(
     IEnumerable<IConnectionSource> connections,
     HealthEventSource health,
     IOptions<DirectorOptions> options,
-    ILoggerFactory loggerFactory) : IHostedService, IAsyncDisposable
+    ILoggerFactory loggerFactory,
+    IEnumerable<IControlApiService> apiServices) : IHostedService, IAsyncDisposable
 {
     private readonly ILogger _logger = loggerFactory.CreateLogger<ControlApiHost>();
     private WebApplication? _app;
@@ -57,6 +58,11 @@ internal sealed partial class ControlApiHost(
         }
 
         builder.Services.AddGrpc(g => g.Interceptors.Add<BearerTokenInterceptor>());
+        foreach (var service in apiServices)
+        {
+            service.AddServices(builder.Services);
+        }
+
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             if (socketPath is not null)
@@ -83,6 +89,11 @@ internal sealed partial class ControlApiHost(
 
         var app = builder.Build();
         app.MapGrpcService<DirectorControlService>();
+        foreach (var service in apiServices)
+        {
+            service.Map(app);
+        }
+
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         _app = app;
 
