@@ -15,6 +15,11 @@ internal sealed class TcpProbe(TcpProbeOptions options, TimeProvider timeProvide
         try
         {
             await socket.ConnectAsync(endPoint, deadline.Token).ConfigureAwait(false);
+            if (options.AbortiveClose)
+            {
+                socket.LingerState = new LingerOption(true, 0);
+            }
+
             return ProbeResult.Up();
         }
         catch (SocketException ex)
