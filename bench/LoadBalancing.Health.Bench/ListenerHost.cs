@@ -74,7 +74,7 @@ internal sealed class ListenerHost : IDisposable
             var address = IPAddress.Parse($"127.0.2.{(i / PerAddress) + 1}");
             var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
             socket.Bind(new IPEndPoint(address, 0));
-            socket.Listen(64);
+            socket.Listen(4096);
             sockets.Add(socket);
             Console.Out.WriteLine(socket.LocalEndPoint);
         }
