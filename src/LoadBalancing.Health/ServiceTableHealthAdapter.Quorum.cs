@@ -123,8 +123,9 @@ public sealed partial class ServiceTableHealthAdapter
         }
         else if (entry.Ejected)
         {
+            // Out of the pool as a failed active check would take it: removed unless inhibit_on_failure.
             weight = 0;
-            removed = entry.HealthRemoved;
+            removed = !entry.Inhibit;
         }
         else if (service.Serving is not null)
         {

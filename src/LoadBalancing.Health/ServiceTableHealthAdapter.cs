@@ -15,7 +15,8 @@ namespace LoadBalancing.Health;
 /// </summary>
 /// <remarks>
 /// <para>
-/// A real server's weight is: 0 while ejected by outlier detection; 0 while its service is without quorum and a
+/// A real server's weight is: 0 while ejected by outlier detection (and flagged removed unless its policy has
+/// <see cref="HealthCheckPolicy.InhibitOnFailure"/>, as for a failed active check); 0 while its service is without quorum and a
 /// sorry server serves instead (keepalived takes the live servers out); else what its health checks say (0 when
 /// down, ramping during slow start, the dynamic weight of <c>misc_dynamic</c>). A sorry server has its weight
 /// only while its service is without quorum, else 0.
@@ -202,6 +203,7 @@ public sealed partial class ServiceTableHealthAdapter : IDisposable
                         }
 
                         var policy = _policyFactory(destination);
+                        entry.Inhibit = policy.InhibitOnFailure;
                         entry.Name = TargetName(destination);
                         entry.Up = policy.InitialState == HealthState.Up;
                         entry.HealthWeight = entry.Up ? entry.ConfiguredWeight : 0;
@@ -353,6 +355,9 @@ public sealed partial class ServiceTableHealthAdapter : IDisposable
         public int HealthWeight { get; set; } = destination.Config.Weight;
 
         public bool HealthRemoved { get; set; }
+
+        /// <summary>Gets or sets a value indicating whether its policy keeps it at weight 0 rather than removed when out (inhibit_on_failure).</summary>
+        public bool Inhibit { get; set; }
 
         public bool Ejected { get; set; }
 

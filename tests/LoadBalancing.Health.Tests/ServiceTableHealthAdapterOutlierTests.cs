@@ -27,12 +27,14 @@ public sealed class ServiceTableHealthAdapterOutlierTests
         }
 
         Assert.Equal([3, 0], Weights(table));
+        Assert.True(adapter.IsRemoved(bad));
         for (var i = 0; i < 6; i++)
         {
             _time.Advance(TimeSpan.FromSeconds(1));
         }
 
         Assert.Equal([3, 4], Weights(table));
+        Assert.False(adapter.IsRemoved(bad));
     }
 
     [Fact]
