@@ -195,7 +195,12 @@ public sealed partial class ServiceTableHealthAdapter : IDisposable
                             continue;
                         }
 
-                        var entry = new ServerEntry(destination) { IsSorry = ReferenceEquals(serviceEntry.Sorry, destination) };
+                        // An entry made again (its configured weight changed) keeps an ejection still running.
+                        var entry = new ServerEntry(destination)
+                        {
+                            IsSorry = ReferenceEquals(serviceEntry.Sorry, destination),
+                            Ejected = _outliers?.IsEjected(destination) == true,
+                        };
                         _servers[destination] = entry;
                         if (entry.IsSorry || _probeFactory(destination) is not { } probe)
                         {

@@ -85,4 +85,28 @@ public sealed class ServiceTableHealthAdapterOutlierTests
 
         Assert.False(adapter.HasQuorum(table.Services[0]));
     }
+
+    [Fact]
+    public async Task Ejected_ConfiguredWeightChanged_StaysEjectedThenGetsNewWeight()
+    {
+        var table = ServiceTableHealthAdapterTests.CreateTable(("10.0.0.1", 3), ("10.0.0.2", 4));
+        await using var checker = new HealthChecker(timeProvider: _time);
+        using var detector = new OutlierDetector(table, new OutlierDetectionOptions { SuccessRate = null, MaxEjectionPercent = 50, Interval = TimeSpan.FromSeconds(1), BaseEjectionTime = TimeSpan.FromSeconds(3) }, _time);
+        using var adapter = new ServiceTableHealthAdapter(table, checker, _ => null, _ => new HealthCheckPolicy(), outliers: detector);
+        adapter.Synchronize();
+        detector.Start();
+        for (var i = 0; i < 5; i++)
+        {
+            detector.ReportFailure(Server(table, "10.0.0.2"), PassiveFailure.Refused);
+        }
+
+        table.Apply(ServiceTableHealthAdapterTests.Config(("10.0.0.1", 3), ("10.0.0.2", 7)));
+        Assert.Equal([3, 0], Weights(table));
+        for (var i = 0; i < 4; i++)
+        {
+            _time.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        Assert.Equal([3, 7], Weights(table));
+    }
 }
