@@ -21,6 +21,14 @@ public sealed class HealthCheckOptions
     /// </summary>
     public Func<RealServerState, IHealthProbe?>? ProbeFactory { get; set; }
 
+    /// <summary>Gets or sets the quorum of every virtual service that <see cref="QuorumFactory"/> does not decide; keepalived's default (quorum 1, no hysteresis, no sorry server).</summary>
+    public QuorumPolicy DefaultQuorum { get; set; } = new();
+
+    /// <summary>Gets or sets the quorum (and sorry server) of a virtual service; <see cref="DefaultQuorum"/> when it is or returns <see langword="null"/>.</summary>
+    public Func<VirtualServiceState, QuorumPolicy?>? QuorumFactory { get; set; }
+
+    internal QuorumPolicy GetQuorum(VirtualServiceState service) => QuorumFactory?.Invoke(service) ?? DefaultQuorum;
+
     internal IHealthProbe? CreateProbe(RealServerState destination, TimeProvider timeProvider)
         => ProbeFactory is { } factory ? factory(destination) : HealthProbes.Tcp(new TcpProbeOptions { ConnectTimeout = DefaultPolicy.ConnectTimeout }, timeProvider);
 

@@ -15,8 +15,10 @@ namespace LoadBalancing.Health;
 /// <see cref="Changed"/>, <see cref="Changes"/>, logs (event ids 4001–4006) and <c>lb.health.*</c> metrics.
 /// </summary>
 /// <remarks>
-/// All timing goes through the <see cref="TimeProvider"/>. Probes run on timer callbacks with at most
-/// <c>maxConcurrency</c> in flight; a check waiting for a slot does not count against its timeout.
+/// All timing goes through the <see cref="TimeProvider"/>. One timer serves every target: each firing starts the
+/// checks due within a few milliseconds (so they may start up to 4 ms early), with at most <c>maxConcurrency</c>
+/// probes in flight; a check waiting for a slot does not count against its timeout. A probe should not block
+/// before its first await: checks are started one after another on the timer's thread.
 /// </remarks>
 public sealed partial class HealthChecker : IAsyncDisposable
 {
@@ -46,6 +48,7 @@ public sealed partial class HealthChecker : IAsyncDisposable
         TimeProvider = timeProvider ?? TimeProvider.System;
         Logger = logger ?? (ILogger)NullLogger.Instance;
         _random = random ?? Random.Shared;
+        Scheduler = new CheckScheduler(TimeProvider);
         _changes = Channel.CreateBounded<HealthChange>(
             new BoundedChannelOptions(ChangeBufferCapacity) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = false, SingleWriter = false },
             dropped => Log.ChangeDropped(Logger, dropped.Target.Name));
@@ -63,6 +66,8 @@ public sealed partial class HealthChecker : IAsyncDisposable
     internal TimeProvider TimeProvider { get; }
 
     internal ILogger Logger { get; }
+
+    internal CheckScheduler Scheduler { get; }
 
     /// <summary>
     /// Adds a target in its policy's initial state and reports that state as a change (previous = current).
@@ -149,6 +154,7 @@ public sealed partial class HealthChecker : IAsyncDisposable
         }
 
         await _stopping.CancelAsync().ConfigureAwait(false);
+        Scheduler.Dispose();
         foreach (var runner in _runners.Values)
         {
             runner.Dispose();

@@ -20,4 +20,13 @@ internal static class HealthMetrics
 
     /// <summary>Targets currently up.</summary>
     public static readonly UpDownCounter<long> TargetsUp = Meter.CreateUpDownCounter<long>("lb.health.targets.up", "{target}", "Targets currently up.");
+
+    /// <summary>Quorum transitions of virtual services, tagged service and state (up/down).</summary>
+    public static readonly Counter<long> QuorumTransitions = Meter.CreateCounter<long>("lb.health.quorum.transitions", "{transition}", "Virtual services losing (down) or regaining (up) quorum.");
+
+    /// <summary>Virtual services currently without quorum.</summary>
+    public static readonly UpDownCounter<long> ServicesWithoutQuorum = Meter.CreateUpDownCounter<long>("lb.health.quorum.lost", "{service}", "Virtual services currently without quorum.");
+
+    /// <summary>Sorry servers currently serving.</summary>
+    public static readonly UpDownCounter<long> SorryServersActive = Meter.CreateUpDownCounter<long>("lb.health.sorry_server.active", "{server}", "Sorry servers currently taking the traffic of their virtual service.");
 }

@@ -1,16 +1,17 @@
 namespace LoadBalancing.Health;
 
 /// <summary>
-/// The schedule and state of one target: a one-shot check timer re-armed after every attempt (so a slow probe
-/// never overlaps the next), the rise/fall counter, and the slow-start ramp timer.
+/// The schedule and state of one target: its next check in the checker's <see cref="CheckScheduler"/>, queued
+/// again after every attempt (so a slow probe never overlaps the next), the rise/fall counter, and the slow-start
+/// ramp timer.
 /// </summary>
 internal sealed class TargetRunner : IDisposable
 {
     private readonly Lock _lock = new();
     private readonly HealthChecker _checker;
     private HealthCounter _counter;
-    private ITimer? _checkTimer;
     private ITimer? _rampTimer;
+    private bool _started;
     private int _attempt;
     private int _fullWeight;
     private int _weight;
@@ -70,15 +71,29 @@ internal sealed class TargetRunner : IDisposable
     {
         lock (_lock)
         {
-            if (_disposed || _checkTimer is not null)
+            if (_disposed || _started)
             {
                 return;
             }
 
-            // Armed after assignment: a due time of zero may run the callback inside Change, and the callback re-arms _checkTimer.
-            _checkTimer = _checker.TimeProvider.CreateTimer(static s => _ = ((TargetRunner)s!).RunCheckAsync(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-            _checkTimer.Change(firstDelay, Timeout.InfiniteTimeSpan);
+            _started = true;
         }
+
+        _checker.Scheduler.Schedule(this, firstDelay);
+    }
+
+    /// <summary>Called by the scheduler when the next check is due.</summary>
+    public void OnDue()
+    {
+        lock (_lock)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+        }
+
+        _ = RunCheckAsync();
     }
 
     public void Dispose()
@@ -86,7 +101,6 @@ internal sealed class TargetRunner : IDisposable
         lock (_lock)
         {
             _disposed = true;
-            _checkTimer?.Dispose();
             _rampTimer?.Dispose();
         }
     }
@@ -101,6 +115,7 @@ internal sealed class TargetRunner : IDisposable
 
         var result = await _checker.ProbeOnceAsync(Target, attempt).ConfigureAwait(false);
         HealthChange? change = null;
+        TimeSpan next;
         lock (_lock)
         {
             if (_disposed)
@@ -108,7 +123,6 @@ internal sealed class TargetRunner : IDisposable
                 return;
             }
 
-            TimeSpan next;
             if (!result.IsUp && _attempt < Target.Policy.Retry)
             {
                 // keepalived: a failed attempt is retried after delay_before_retry; only when the retries are
@@ -123,14 +137,15 @@ internal sealed class TargetRunner : IDisposable
                 change = Apply(result);
                 next = _checker.NextDelay(Target.Policy);
             }
-
-            _checkTimer!.Change(next, Timeout.InfiniteTimeSpan);
         }
 
         if (change is not null)
         {
             _checker.Publish(change);
         }
+
+        // Outside the lock: the scheduler may start due checks (this one's, with a zero delay) on this thread.
+        _checker.Scheduler.Schedule(this, next);
     }
 
     // Called under _lock.

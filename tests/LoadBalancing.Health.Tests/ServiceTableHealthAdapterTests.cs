@@ -64,7 +64,7 @@ public sealed class ServiceTableHealthAdapterTests
         return table;
     }
 
-    private static LoadBalancerConfig Config(params (string Address, int Weight)[] servers) => new()
+    internal static LoadBalancerConfig Config(params (string Address, int Weight)[] servers) => new()
     {
         Services =
         [

@@ -1,4 +1,5 @@
 using LoadBalancing.Health;
+using LoadBalancing.Health.Outliers;
 using LoadBalancing.Runtime;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -11,8 +12,9 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class HealthCheckBuilderExtensions
 {
     /// <summary>
-    /// Adds a <see cref="HealthChecker"/>, a <see cref="ServiceTableHealthAdapter"/> that applies its results to the
-    /// <see cref="ServiceTable"/> as runtime weights, and a hosted service that starts both. Options are validated
+    /// Adds a <see cref="HealthChecker"/>, a <see cref="ServiceTableHealthAdapter"/> that applies its results (and each
+    /// service's quorum and sorry server, and the ejections of an <see cref="OutlierDetector"/> when one is registered)
+    /// to the <see cref="ServiceTable"/> as runtime weights, and a hosted service that starts both. Options are validated
     /// when the host starts. Each part is added only if not registered already.
     /// </summary>
     /// <param name="builder">The LoadBalancing builder.</param>
@@ -43,9 +45,45 @@ public static class HealthCheckBuilderExtensions
                 sp.GetRequiredService<ServiceTable>(),
                 sp.GetRequiredService<HealthChecker>(),
                 d => o.CreateProbe(d, time),
-                o.GetPolicy);
+                o.GetPolicy,
+                o.GetQuorum,
+                sp.GetService<OutlierDetector>(),
+                sp.GetService<ILogger<ServiceTableHealthAdapter>>());
         });
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, HealthCheckHostedService>());
         return builder;
+    }
+
+    /// <summary>
+    /// Adds passive health checking: an <see cref="OutlierDetector"/> over the <see cref="ServiceTable"/>, registered
+    /// also as the <see cref="IPassiveHealthReporter"/> that forwarders and balancers report connection outcomes to,
+    /// and started with the host. Calls <see cref="AddHealthChecks"/> (without options) so the
+    /// <see cref="ServiceTableHealthAdapter"/> applies the ejections; configure active checks with
+    /// <see cref="AddHealthChecks"/> as usual, or return no probe there to use passive checks alone.
+    /// </summary>
+    /// <param name="builder">The LoadBalancing builder.</param>
+    /// <param name="options">The settings; Envoy's defaults when <see langword="null"/>.</param>
+    /// <returns>The builder.</returns>
+    /// <exception cref="ArgumentException">The options are invalid; the message names the option.</exception>
+    public static ILoadBalancingBuilder AddOutlierDetection(this ILoadBalancingBuilder builder, OutlierDetectionOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        options ??= new OutlierDetectionOptions();
+        var problems = string.Join(" ", options.Validate());
+        if (problems.Length > 0)
+        {
+            throw new ArgumentException($"Outlier detection options are invalid: {problems}", nameof(options));
+        }
+
+        var services = builder.Services;
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(sp => new OutlierDetector(
+            sp.GetRequiredService<ServiceTable>(),
+            options,
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetService<ILogger<OutlierDetector>>()));
+        services.TryAddSingleton<IPassiveHealthReporter>(sp => sp.GetRequiredService<OutlierDetector>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, OutlierDetectionHostedService>());
+        return builder.AddHealthChecks();
     }
 }

@@ -23,6 +23,15 @@ internal sealed class HealthCheckOptionsValidator : IValidateOptions<HealthCheck
             failures.AddRange(options.DefaultPolicy.Validate().Select(p => $"{nameof(HealthCheckOptions.DefaultPolicy)}.{p}"));
         }
 
+        if (options.DefaultQuorum is null)
+        {
+            failures.Add($"{nameof(HealthCheckOptions.DefaultQuorum)} must be set.");
+        }
+        else
+        {
+            failures.AddRange(options.DefaultQuorum.Validate().Select(p => $"{nameof(HealthCheckOptions.DefaultQuorum)}.{p}"));
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

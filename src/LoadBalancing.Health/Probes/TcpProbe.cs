@@ -11,10 +11,15 @@ internal sealed class TcpProbe(TcpProbeOptions options, TimeProvider timeProvide
     {
         var endPoint = target.ToIPEndPoint(options.Port != 0 ? options.Port : target.Port);
         using var deadline = new ProbeDeadline(options.ConnectTimeout, timeProvider, cancellationToken);
-        using var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        using var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
             await socket.ConnectAsync(endPoint, deadline.Token).ConfigureAwait(false);
+            if (options.AbortiveClose)
+            {
+                socket.LingerState = new LingerOption(true, 0);
+            }
+
             return ProbeResult.Up();
         }
         catch (SocketException ex)

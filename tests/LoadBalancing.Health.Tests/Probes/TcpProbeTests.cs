@@ -35,4 +35,33 @@ public sealed class TcpProbeTests
         Assert.False(result.IsUp);
         Assert.Contains("ConnectionRefused", result.Reason);
     }
+
+    [Theory]
+    [InlineData(true, SocketError.ConnectionReset)]
+    [InlineData(false, SocketError.Success)]
+    public async Task ProbeAsync_AbortiveClose_ServerSeesResetElseFin(bool abortive, SocketError expected)
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        var result = await HealthProbes.Tcp(new TcpProbeOptions { AbortiveClose = abortive }).ProbeAsync(FreePort.Loopback(port), Ct);
+        Assert.True(result.IsUp);
+
+        // The server reads what the probe's close left: a reset (SO_LINGER 0), or end of stream after a FIN.
+        using var accepted = await listener.AcceptSocketAsync(Ct);
+        var error = SocketError.Success;
+        int read;
+        try
+        {
+            read = await accepted.ReceiveAsync(new byte[1], SocketFlags.None, Ct);
+        }
+        catch (SocketException ex)
+        {
+            error = ex.SocketErrorCode;
+            read = -1;
+        }
+
+        Assert.Equal(expected, error);
+        Assert.Equal(abortive ? -1 : 0, read);
+    }
 }

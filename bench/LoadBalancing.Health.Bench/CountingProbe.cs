@@ -1,0 +1,29 @@
+namespace LoadBalancing.Health.Bench;
+
+/// <summary>Counts probe calls and failures around the real probe.</summary>
+internal sealed class CountingProbe(IHealthProbe inner) : IHealthProbe
+{
+    private long _calls;
+    private long _failures;
+
+    public string Name => inner.Name;
+
+    public long Calls => Interlocked.Read(ref _calls);
+
+    public long Failures => Interlocked.Read(ref _failures);
+
+    public async ValueTask<ProbeResult> ProbeAsync(ProbeTarget target, CancellationToken cancellationToken)
+    {
+        var result = await inner.ProbeAsync(target, cancellationToken).ConfigureAwait(false);
+        Interlocked.Increment(ref _calls);
+        if (!result.IsUp)
+        {
+            if (Interlocked.Increment(ref _failures) <= 5)
+            {
+                Console.Error.WriteLine($"probe failed: {result.Reason}");
+            }
+        }
+
+        return result;
+    }
+}

@@ -1,0 +1,103 @@
+namespace LoadBalancing.Health;
+
+/// <summary>
+/// One timer for every target's next check: a priority queue of due times and a single <see cref="ITimer"/> armed
+/// for the earliest. Each firing starts every check due within <see cref="CoalesceWindow"/>, so 10 000 targets
+/// at a 1 s delay loop cost a few hundred timer firings a second instead of one timer and one thread-pool hop per
+/// check.
+/// </summary>
+internal sealed class CheckScheduler : IDisposable
+{
+    /// <summary>Checks due this close after a firing start with it (early by at most this).</summary>
+    public static readonly TimeSpan CoalesceWindow = TimeSpan.FromMilliseconds(4);
+
+    private readonly TimeProvider _time;
+    private readonly PriorityQueue<TargetRunner, DateTimeOffset> _queue = new();
+    private readonly Lock _lock = new();
+    private readonly Lock _armLock = new();
+    private readonly ITimer _timer;
+    private bool _disposed;
+
+    public CheckScheduler(TimeProvider time)
+    {
+        _time = time;
+        _timer = time.CreateTimer(static s => ((CheckScheduler)s!).Fire(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+    }
+
+    /// <summary>Schedules a runner's next check (a disposed runner ignores it when it comes due).</summary>
+    public void Schedule(TargetRunner runner, TimeSpan delay)
+    {
+        bool arm;
+        lock (_lock)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            var due = _time.GetUtcNow() + delay;
+            arm = !_queue.TryPeek(out _, out var earliest) || due < earliest;
+            _queue.Enqueue(runner, due);
+        }
+
+        if (arm)
+        {
+            Arm();
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            _disposed = true;
+            _queue.Clear();
+        }
+
+        _timer.Dispose();
+    }
+
+    private void Fire()
+    {
+        List<TargetRunner>? due = null;
+        lock (_lock)
+        {
+            var limit = _time.GetUtcNow() + CoalesceWindow;
+            while (_queue.TryPeek(out var item, out var at) && at <= limit)
+            {
+                _queue.Dequeue();
+                (due ??= []).Add(item);
+            }
+        }
+
+        if (due is not null)
+        {
+            foreach (var runner in due)
+            {
+                runner.OnDue();
+            }
+        }
+
+        Arm();
+    }
+
+    // Serialized so the last arming always reflects the latest earliest due time. Change may run the callback
+    // at once (due time zero) on this thread; both locks are re-entrant and not held across the queue walk.
+    private void Arm()
+    {
+        lock (_armLock)
+        {
+            DateTimeOffset earliest;
+            lock (_lock)
+            {
+                if (_disposed || !_queue.TryPeek(out _, out earliest))
+                {
+                    return;
+                }
+            }
+
+            var delay = earliest - _time.GetUtcNow();
+            _timer.Change(delay > TimeSpan.Zero ? delay : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+        }
+    }
+}
