@@ -1,6 +1,9 @@
 using LoadBalancing.Director;
+using LoadBalancing.Director.Consul;
+using LoadBalancing.Director.Discovery;
 using LoadBalancing.Director.Host;
 using LoadBalancing.Director.Host.Demo;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -25,7 +28,22 @@ if (Microsoft.Extensions.Hosting.Systemd.SystemdHelpers.IsSystemdService())
 }
 
 builder.Services.Configure<DirectorOptions>(builder.Configuration.GetSection("Director"));
-builder.Services.AddLoadBalancing().AddDirector().AddHealthChecks().AddProxyForwarder();
+var loadBalancing = builder.Services.AddLoadBalancing().AddDirector().AddHealthChecks().AddProxyForwarder();
+
+// Discovery beyond the rules file: Consul when configured (a Director:Consul section, or CONSUL_HTTP_ADDR), otherwise
+// the embedded registry on the control API, where agents (lbagent run) register with the same TTL semantics.
+var consul = builder.Configuration.GetSection("Director:Consul");
+if (consul.Exists() || !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("CONSUL_HTTP_ADDR")))
+{
+    builder.Services.Configure<ConsulDiscoveryOptions>(consul);
+    loadBalancing.AddConsulDiscovery();
+}
+else
+{
+    builder.Services.Configure<EmbeddedRegistryOptions>(builder.Configuration.GetSection("Director:Registry"));
+    loadBalancing.AddEmbeddedRegistry();
+}
+
 builder.Services.AddHostedService<ProxyForwarderHostedService>();
 if (PrometheusEndpoint.TryAdd(builder.Services, builder.Configuration) is { } prometheusError)
 {
