@@ -73,18 +73,25 @@ public sealed class ConsulLockTests
         await WaitUntilAsync(() => a.LostToken.IsCancellationRequested);
         Assert.Contains("released", a.LostReason, StringComparison.Ordinal);
 
-        // Director B: the key is free but in its 15 s lock-delay, so acquire answers false and B waits 5 s per try.
+        // Director B: the key is free but in its 15 s lock-delay, so acquire answers false and B retries every 5 s.
+        // Fake time moves 1 s at a time with a real pause after each step for B to retry; B must not get the key
+        // before the lock-delay is over (the fake agent refuses it on the same clock), and gets it soon after.
         var b = ConsulLock.AcquireAsync(client, Options("director-b"), time, cancellationToken: Ct);
         await WaitUntilAsync(() => consul.Requests.Count(r => r.HasQuery("acquire")) == 2);
-        for (var i = 0; i < 2; i++)
+        var advanced = TimeSpan.Zero;
+        while (!b.IsCompleted && advanced < TimeSpan.FromSeconds(60))
         {
-            time.Advance(TimeSpan.FromSeconds(5));
-            await WaitUntilAsync(() => consul.Requests.Count(r => r.HasQuery("acquire")) == 3 + i);
-            Assert.False(b.IsCompleted);
+            time.Advance(TimeSpan.FromSeconds(1));
+            advanced += TimeSpan.FromSeconds(1);
+            await Task.WhenAny(b, Task.Delay(50, Ct));
+            Assert.False(b.IsCompleted && advanced < TimeSpan.FromSeconds(15), $"B got the key {advanced} after the invalidation, inside the 15 s lock-delay");
         }
 
-        time.Advance(TimeSpan.FromSeconds(5));      // 15 s: the lock-delay is over
         await using var heldB = await b.WaitAsync(TimeSpan.FromSeconds(20), Ct);
+        Assert.InRange(advanced, TimeSpan.FromSeconds(15), TimeSpan.FromSeconds(59));
+
+        // Spaced retries, not a spin: at most one acquire per 5 s of waiting (plus A's and B's first).
+        Assert.InRange(consul.Requests.Count(r => r.HasQuery("acquire")), 3, 2 + ((int)advanced.TotalSeconds / 5) + 1);
         Assert.Equal("director-b", Encoding.UTF8.GetString(consul.Key(Key)!.Value));
         Assert.Equal(2UL, heldB.LockIndex);
     }
