@@ -140,6 +140,8 @@ internal static class DemoRunner
             failures += Check(output, after.GetValueOrDefault(victim.Name) > 0, $"{victim.Name} takes traffic again");
             await ListAsync(output, client, ListOptions.Numeric | ListOptions.Stats);
 
+            failures += await RegistryAsync(output, channel, table, servers);
+
             await host.StopAsync();
         }
         finally
@@ -156,6 +158,64 @@ internal static class DemoRunner
             ? $"# demo finished in {clock.Elapsed.TotalSeconds:0.0}s: all checks passed"
             : $"# demo finished in {clock.Elapsed.TotalSeconds:0.0}s: {failures} check(s) FAILED");
         return failures == 0 ? 0 : 1;
+    }
+
+    /// <summary>
+    /// The embedded registry (what <c>lbagent run</c> uses when no Consul is configured): the real servers register a
+    /// second virtual service on the control socket with TTL heartbeats, it appears, takes traffic, and a deregistered
+    /// server leaves it.
+    /// </summary>
+    private static async Task<int> RegistryAsync(TextWriter output, GrpcChannel channel, ServiceTable table, DemoRealServer[] servers)
+    {
+        var failures = 0;
+        var vip = $"127.0.0.1:{FreePort()}";
+        var key = RuleParser.ParseArguments(["-D", "-t", vip]).Service!.Value;
+        var registry = new Grpc.Registry.Registry.RegistryClient(channel);
+        output.WriteLine($"# embedded registry: the real servers register virtual service {vip} on the control socket (tag lb.vs=tcp:{vip}), as lbagent run does without Consul");
+        foreach (var server in servers)
+        {
+            var instance = new Grpc.Registry.Instance
+            {
+                Id = $"demo-{server.Name}",
+                Name = "demo",
+                Address = server.EndPoint.Address.ToString(),
+                Port = (uint)server.EndPoint.Port,
+                Tags = { $"lb.vs=tcp:{vip}" },
+                Meta = { ["lb-forward"] = "masq", ["lb-scheduler"] = "rr" },
+                WeightPassing = 1,
+                TtlMs = 10_000,
+            };
+            await registry.RegisterAsync(new Grpc.Registry.RegisterRequest { Instance = instance });
+            await registry.HeartbeatAsync(new Grpc.Registry.HeartbeatRequest { Id = instance.Id, Status = Grpc.Registry.HealthStatus.Passing });
+        }
+
+        var registered = true;
+        foreach (var server in servers)
+        {
+            registered &= await WaitForWeightAsync(table, key, server.EndPoint, weight => weight == 1);
+        }
+
+        failures += Check(output, registered, $"{vip} appears with the three registered servers (weight 1 once passing)");
+        var client = new Grpc.Control.Director.DirectorClient(channel);
+        await ListAsync(output, client, ListOptions.Numeric);
+        var traffic = new VirtualServiceClient(IPEndPoint.Parse(vip));
+        var burst = await BurstAsync(output, traffic, 30);
+        failures += Check(output, servers.All(s => burst.GetValueOrDefault(s.Name) == 10), "rr over the registered servers gives 10/10/10 of 30");
+
+        var leaving = servers[2];
+        output.WriteLine($"# {leaving.Name} deregisters (clean shutdown of its agent)");
+        await registry.DeregisterAsync(new Grpc.Registry.DeregisterRequest { Id = $"demo-{leaving.Name}" });
+        var address = NetworkAddress.FromIPAddress(leaving.EndPoint.Address);
+        var gone = false;
+        for (var deadline = Stopwatch.StartNew(); deadline.Elapsed < StepTimeout && !gone; await Task.Delay(50))
+        {
+            gone = table.TryGetService(key, out var service) && service.FindDestination(address, (ushort)leaving.EndPoint.Port) is null;
+        }
+
+        failures += Check(output, gone, $"{leaving.Name} leaves {vip}");
+        var after = await BurstAsync(output, traffic, 20);
+        failures += Check(output, !after.ContainsKey(leaving.Name) && after.Values.Sum() == 20, $"no request reaches {leaving.Name} after it deregistered");
+        return failures;
     }
 
     private static IHost BuildDirector(string directory)
@@ -184,7 +244,8 @@ internal static class DemoRunner
                 Fall = 2,
                 InhibitOnFailure = true,
                 Jitter = 0,
-            });
+            })
+            .AddEmbeddedRegistry();
 
         builder.Services.AddLoadBalancing().AddProxyForwarder(new ProxyForwarderOptions { ConnectTimeout = TimeSpan.FromSeconds(1) });
         builder.Services.AddHostedService<ProxyForwarderHostedService>();

@@ -19,6 +19,9 @@ public sealed class DemoTests
         Assert.Matches(@"# ok: rs2 rejoins with weight 2", output);
         Assert.Contains("$ lbadm -Ln --stats", output, StringComparison.Ordinal);
         Assert.Matches(@"TCP  127\.0\.0\.1:\d+\s+150\s", output);
+        Assert.Matches(@"# ok: 127\.0\.0\.1:\d+ appears with the three registered servers", output);
+        Assert.Contains("# ok: rr over the registered servers gives 10/10/10 of 30", output, StringComparison.Ordinal);
+        Assert.Contains("# ok: no request reaches rs3 after it deregistered", output, StringComparison.Ordinal);
         Assert.Contains("all checks passed", output, StringComparison.Ordinal);
         Assert.DoesNotContain("FAILED", output, StringComparison.Ordinal);
     }
