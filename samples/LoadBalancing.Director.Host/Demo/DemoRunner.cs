@@ -220,6 +220,15 @@ internal static class DemoRunner
 
     private static IHost BuildDirector(string directory)
     {
+        var builder = CreateDirectorBuilder(directory, out var loadBalancing);
+        loadBalancing.AddEmbeddedRegistry().AddProxyForwarder(new ProxyForwarderOptions { ConnectTimeout = TimeSpan.FromSeconds(1) });
+        builder.Services.AddHostedService<ProxyForwarderHostedService>();
+        return builder.Build();
+    }
+
+    /// <summary>The demos' director: rules file and control socket in <paramref name="directory"/>, fast health checks; the caller adds a forwarder.</summary>
+    internal static HostApplicationBuilder CreateDirectorBuilder(string directory, out ILoadBalancingBuilder loadBalancing)
+    {
         var builder = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.Logging.AddSimpleConsole(o =>
         {
@@ -228,7 +237,7 @@ internal static class DemoRunner
         });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Logging.AddFilter("LoadBalancing.Health", LogLevel.Information);
-        builder.Services.AddLoadBalancing()
+        loadBalancing = builder.Services.AddLoadBalancing()
             .AddDirector(o =>
             {
                 o.RulesFile = Path.Combine(directory, "rules");
@@ -244,12 +253,8 @@ internal static class DemoRunner
                 Fall = 2,
                 InhibitOnFailure = true,
                 Jitter = 0,
-            })
-            .AddEmbeddedRegistry();
-
-        builder.Services.AddLoadBalancing().AddProxyForwarder(new ProxyForwarderOptions { ConnectTimeout = TimeSpan.FromSeconds(1) });
-        builder.Services.AddHostedService<ProxyForwarderHostedService>();
-        return builder.Build();
+            });
+        return builder;
     }
 
     internal static async Task ListAsync(TextWriter output, Grpc.Control.Director.DirectorClient client, ListOptions options)

@@ -173,37 +173,13 @@ internal static partial class DrDemoRunner
 
     private static IHost BuildDirector(string directory)
     {
-        var builder = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
-        builder.Logging.AddSimpleConsole(o =>
+        var builder = DemoRunner.CreateDirectorBuilder(directory, out var loadBalancing);
+        loadBalancing.AddDirectRoutingForwarder(o =>
         {
-            o.SingleLine = true;
-            o.TimestampFormat = "HH:mm:ss.fff ";
+            o.InterfaceName = "eth0";
+            o.Workers = 1;
+            o.StartupResolutionTimeout = TimeSpan.FromSeconds(2);
         });
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.Logging.AddFilter("LoadBalancing.Health", LogLevel.Information);
-        builder.Services.AddLoadBalancing()
-            .AddDirector(o =>
-            {
-                o.RulesFile = Path.Combine(directory, "rules");
-                o.ControlSocketPath = Path.Combine(directory, "director.sock");
-                o.WatchRulesFile = false;
-                o.ReloadOnSighup = false;
-            })
-            .AddHealthChecks(o => o.DefaultPolicy = new HealthCheckPolicy
-            {
-                DelayLoop = TimeSpan.FromMilliseconds(250),
-                ConnectTimeout = TimeSpan.FromMilliseconds(500),
-                Rise = 2,
-                Fall = 2,
-                InhibitOnFailure = true,
-                Jitter = 0,
-            })
-            .AddDirectRoutingForwarder(o =>
-            {
-                o.InterfaceName = "eth0";
-                o.Workers = 1;
-                o.StartupResolutionTimeout = TimeSpan.FromSeconds(2);
-            });
         builder.Services.AddHostedService<DirectRoutingForwarderHostedService>();
         return builder.Build();
     }

@@ -30,14 +30,30 @@ public sealed class ConsulLockTests
         var key = consul.Key(Key)!;
         Assert.Equal((held.SessionId, 1UL, "director-a"), (key.Session, key.LockIndex, Encoding.UTF8.GetString(key.Value)));
         Assert.Equal(1UL, held.LockIndex);
+        // Fake time moves 1 s at a time with a real pause after each step, so the renew loop can arm its next timer
+        // (advancing 5 s at once could run before that timer exists). Renewals come due every TTL/2 = 5 s: never
+        // faster, and four of them within 4 × 5 s plus a step of slack each.
         var renewalsBefore = Renewals(consul);
-        for (var i = 1; i <= 4; i++)
+        var advanced = 0;
+        while (Renewals(consul) < renewalsBefore + 4 && advanced < 40)
         {
-            time.Advance(TimeSpan.FromSeconds(5));
-            await WaitUntilAsync(() => Renewals(consul) >= renewalsBefore + i);
+            time.Advance(TimeSpan.FromSeconds(1));
+            advanced++;
             consul.Tick();
+
+            // At every 5 s a renewal is due: give its HTTP call real time to arrive before moving on.
+            var pause = System.Diagnostics.Stopwatch.StartNew();
+            do
+            {
+                await Task.Delay(10, Ct);
+            }
+            while (Renewals(consul) < renewalsBefore + (advanced / 5) && pause.ElapsedMilliseconds < (advanced % 5 == 0 ? 2000 : 20));
+
+            Assert.True(Renewals(consul) - renewalsBefore <= (advanced / 5) + 1, $"{Renewals(consul) - renewalsBefore} renewals in {advanced} s: faster than TTL/2");
+            Assert.False(held.LostToken.IsCancellationRequested, $"lost after {advanced} s: {held.LostReason}");
         }
 
+        Assert.InRange(advanced, 20, 24);
         Assert.False(held.LostToken.IsCancellationRequested);     // 20 s on a 10 s TTL: renewals kept it alive
         await held.DisposeAsync();
 
