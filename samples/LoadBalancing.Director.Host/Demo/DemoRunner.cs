@@ -97,18 +97,13 @@ internal static class DemoRunner
 
             using var channel = DirectorChannel.Create(socket);
             var client = new Grpc.Control.Director.DirectorClient(channel);
-            foreach (var line in new[]
-            {
+            await LbadmAsync(
+                output,
+                client,
                 $"-A -t {vip} -s wrr",
                 $"-a -t {vip} -r {servers[0].EndPoint} -m -w 1",
                 $"-a -t {vip} -r {servers[1].EndPoint} -m -w 2",
-                $"-a -t {vip} -r {servers[2].EndPoint} -m -w 3",
-            })
-            {
-                output.WriteLine($"$ lbadm {line}");
-                var command = RuleParser.ParseArguments(line.Split(' '), ServiceNameTable.Default);
-                await client.RestoreAsync(new RestoreRequest { Commands = { ControlMapper.ToMessage(command) } });
-            }
+                $"-a -t {vip} -r {servers[2].EndPoint} -m -w 3");
 
             await ListAsync(output, client, ListOptions.Numeric);
 
@@ -255,6 +250,17 @@ internal static class DemoRunner
                 Jitter = 0,
             });
         return builder;
+    }
+
+    /// <summary>Prints each ipvsadm command line as typed at <c>lbadm</c> and applies it through the control API, as lbadm does.</summary>
+    internal static async Task LbadmAsync(TextWriter output, Grpc.Control.Director.DirectorClient client, params string[] lines)
+    {
+        foreach (var line in lines)
+        {
+            output.WriteLine($"$ lbadm {line}");
+            var command = RuleParser.ParseArguments(line.Split(' '), ServiceNameTable.Default);
+            await client.RestoreAsync(new RestoreRequest { Commands = { ControlMapper.ToMessage(command) } });
+        }
     }
 
     internal static async Task ListAsync(TextWriter output, Grpc.Control.Director.DirectorClient client, ListOptions options)

@@ -110,18 +110,13 @@ internal static partial class DrDemoRunner
 
             using var channel = DirectorChannel.Create(socket);
             var client = new Grpc.Control.Director.DirectorClient(channel);
-            foreach (var line in new[]
-            {
+            await DemoRunner.LbadmAsync(
+                output,
+                client,
                 $"-A -t {vip} -s wrr",
                 $"-a -t {vip} -r {servers[0].EndPoint} -g -w 1",
                 $"-a -t {vip} -r {servers[1].EndPoint} -g -w 2",
-                $"-a -t {vip} -r {servers[2].EndPoint} -g -w 3",
-            })
-            {
-                output.WriteLine($"$ lbadm {line}");
-                var command = RuleParser.ParseArguments(line.Split(' '), ServiceNameTable.Default);
-                await client.RestoreAsync(new RestoreRequest { Commands = { ControlMapper.ToMessage(command) } });
-            }
+                $"-a -t {vip} -r {servers[2].EndPoint} -g -w 3");
 
             await DemoRunner.ListAsync(output, client, ListOptions.Numeric);
 
