@@ -20,6 +20,8 @@ internal sealed class LabHostOptions
 
     public int Workers { get; private set; }
 
+    public int? BatchDelayMicroseconds { get; private set; }
+
     public bool UseRing { get; private set; } = true;
 
     public string Health { get; private set; } = "none";
@@ -68,6 +70,9 @@ internal sealed class LabHostOptions
                     break;
                 case "--workers" when int.TryParse(value, CultureInfo.InvariantCulture, out var workers) && workers >= 0:
                     o.Workers = workers;
+                    break;
+                case "--batch-delay-us" when int.TryParse(value, CultureInfo.InvariantCulture, out var us) && us >= 0:
+                    o.BatchDelayMicroseconds = us;
                     break;
                 case "--health" when value is "tcp" or "none":
                     o.Health = value;

@@ -54,6 +54,7 @@ namespace LoadBalancing.Forwarding.LabHost
                     InterfaceName = options.Interface,
                     Workers = options.Workers,
                     UseReceiveRing = options.UseRing,
+                    BatchDelay = options.BatchDelayMicroseconds is { } us ? TimeSpan.FromMicroseconds(us) : new DirectRoutingOptions().BatchDelay,
                     StartupResolutionTimeout = TimeSpan.FromSeconds(3),
                 });
                 await dr.StartAsync();
@@ -151,7 +152,7 @@ namespace LoadBalancing.Forwarding.LabHost
                     {
                         var s = dr.Statistics;
                         lines.Add(string.Create(CultureInfo.InvariantCulture,
-                            $"forwarder received={s.Received} forwarded={s.Forwarded} malformed={s.Malformed} fragments={s.Fragments} senderrors={s.SendErrors}"));
+                            $"forwarder received={s.Received} forwarded={s.Forwarded} malformed={s.Malformed} fragments={s.Fragments} senderrors={s.SendErrors} kerneldrops={s.KernelDrops}"));
                     }
 
                     lines.Add("ok");

@@ -203,7 +203,7 @@ public sealed partial class DirectRoutingForwarder : IAsyncDisposable, IDisposab
             {
                 if (socket.Ring is { } ring)
                 {
-                    RunRing(ring, batch!);
+                    RunRing(socket, ring, batch!);
                 }
                 else
                 {
@@ -219,21 +219,41 @@ public sealed partial class DirectRoutingForwarder : IAsyncDisposable, IDisposab
         }
     }
 
-    private void RunRing(PacketRing ring, SendBatch batch)
+    private void RunRing(PacketSocket socket, PacketRing ring, SendBatch batch)
     {
         var handler = new RingForwardingHandler(_engine!, batch, Statistics);
         var timeoutMs = (int)_options.ReceivePollInterval.TotalMilliseconds;
+        var batchDelayNs = (long)(Math.Clamp(_options.BatchDelay.Ticks, 0, TimeSpan.TicksPerMillisecond * 10) * 100);
+        var nextStatistics = Environment.TickCount64;
         while (!_stopping)
         {
-            ring.ProcessBlock(ref handler, timeoutMs);
+            var handled = ring.ProcessBatch(ref handler, timeoutMs);
+            if (handled is > 0 and < PacketRing.MaxBatch && batchDelayNs > 0)
+            {
+                // Let the next frames gather in the ring: the following batch then costs one wake-up for several.
+                LibC.Sleep(batchDelayNs);
+            }
+
+            if (Environment.TickCount64 >= nextStatistics)
+            {
+                Statistics.CountKernelDrops(socket.ReadKernelDrops());
+                nextStatistics = Environment.TickCount64 + 1000;
+            }
         }
     }
 
     private void RunReceive(PacketSocket socket, byte[] buffer)
     {
         var engine = _engine!;
+        var nextStatistics = Environment.TickCount64;
         while (!_stopping)
         {
+            if (Environment.TickCount64 >= nextStatistics)
+            {
+                Statistics.CountKernelDrops(socket.ReadKernelDrops());
+                nextStatistics = Environment.TickCount64 + 1000;
+            }
+
             var length = socket.Receive(buffer);
             if (length <= 0)
             {
@@ -308,8 +328,8 @@ public sealed partial class DirectRoutingForwarder : IAsyncDisposable, IDisposab
     }
 
     /// <summary>
-    /// Rewrites frames in place in the ring and queues the forwarded ones; the block's frames leave in one
-    /// <c>sendmmsg()</c> before the block is returned. A struct so the ring loop's calls are direct.
+    /// Rewrites frames in place in the ring and queues the forwarded ones; a batch of ready slots leaves in one
+    /// <c>sendmmsg()</c> before the slots are returned. A struct so the ring loop's calls are direct.
     /// </summary>
     private readonly unsafe struct RingForwardingHandler(DirectRoutingEngine engine, SendBatch batch, DirectRoutingStatistics statistics) : IFrameHandler
     {

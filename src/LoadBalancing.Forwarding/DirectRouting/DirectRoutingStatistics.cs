@@ -9,6 +9,7 @@ public sealed class DirectRoutingStatistics
     private readonly long[] _byVerdict = new long[Enum.GetValues<DirectRoutingVerdict>().Length];
     private long _received;
     private long _sendErrors;
+    private long _kernelDrops;
 
     /// <summary>Gets the frames received from the packet socket(s).</summary>
     public long Received => Volatile.Read(ref _received);
@@ -28,6 +29,12 @@ public sealed class DirectRoutingStatistics
     /// <summary>Gets the frames whose transmission failed (send error).</summary>
     public long SendErrors => Volatile.Read(ref _sendErrors);
 
+    /// <summary>
+    /// Gets the frames the kernel dropped before the forwarder saw them because a receive ring was full (the
+    /// sockets' <c>PACKET_STATISTICS</c>, read by the workers about once a second): the forwarder is overloaded.
+    /// </summary>
+    public long KernelDrops => Volatile.Read(ref _kernelDrops);
+
     /// <summary>Gets the number of frames that received a verdict.</summary>
     /// <param name="verdict">The verdict.</param>
     /// <returns>The count.</returns>
@@ -37,6 +44,14 @@ public sealed class DirectRoutingStatistics
     {
         Interlocked.Increment(ref _received);
         Interlocked.Increment(ref _byVerdict[(int)verdict]);
+    }
+
+    internal void CountKernelDrops(long count)
+    {
+        if (count > 0)
+        {
+            Interlocked.Add(ref _kernelDrops, count);
+        }
     }
 
     internal void CountSendError() => Interlocked.Increment(ref _sendErrors);

@@ -5,6 +5,6 @@ internal interface IFrameHandler
 {
     void Handle(Span<byte> frame);
 
-    /// <summary>Called after the last frame of a ring block, before the block goes back to the kernel.</summary>
+    /// <summary>Called after the last frame of a batch of ring slots, before the slots go back to the kernel.</summary>
     void EndBlock();
 }

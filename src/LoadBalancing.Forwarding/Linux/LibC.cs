@@ -53,7 +53,8 @@ internal static unsafe partial class LibC
     public const int PACKET_FANOUT_HASH = 0;
     public const int PACKET_RX_RING = 5;
     public const int PACKET_VERSION = 10;
-    public const int TPACKET_V3 = 2;
+    public const int PACKET_STATISTICS = 6;
+    public const int TPACKET_V2 = 1;
     public const int PROT_READ = 1;
     public const int PROT_WRITE = 2;
     public const int MAP_SHARED = 1;
@@ -63,6 +64,7 @@ internal static unsafe partial class LibC
     public const ushort ETH_P_ALL = 0x0003;
     public const ulong SIOCGIFINDEX = 0x8933;
     public const ulong SIOCGIFHWADDR = 0x8927;
+    public const ulong SIOCGIFMTU = 0x8921;
     public const int EINTR = 4;
     public const int EAGAIN = 11;
     public const int IFNAMSIZ = 16;
@@ -75,6 +77,26 @@ internal static unsafe partial class LibC
 
     [LibraryImport("libc", EntryPoint = "setsockopt", SetLastError = true)]
     public static partial int SetSockOpt(int fd, int level, int name, void* value, int length);
+
+    [LibraryImport("libc", EntryPoint = "nanosleep", SetLastError = true)]
+    private static partial int NanoSleep(TimeSpec* request, TimeSpec* remaining);
+
+    /// <summary>Sleeps for a few microseconds (high-resolution timer; interruptions end the sleep early, which is harmless here).</summary>
+    public static void Sleep(long nanoseconds)
+    {
+        var request = new TimeSpec { Seconds = nanoseconds / 1_000_000_000, Nanoseconds = nanoseconds % 1_000_000_000 };
+        NanoSleep(&request, null);
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct TimeSpec
+    {
+        public long Seconds;
+        public long Nanoseconds;
+    }
+
+    [LibraryImport("libc", EntryPoint = "getsockopt", SetLastError = true)]
+    public static partial int GetSockOpt(int fd, int level, int name, void* value, int* length);
 
     [LibraryImport("libc", EntryPoint = "recv", SetLastError = true)]
     public static partial nint Recv(int fd, void* buffer, nint length, int flags);

@@ -6,8 +6,8 @@ namespace LoadBalancing.Forwarding.Linux;
 
 /// <summary>
 /// Collects frames that live in the receive ring and sends them with one <c>sendmmsg()</c>: one system call per
-/// ring block instead of one per frame. The frames must stay valid until <see cref="Flush"/>, which the ring
-/// guarantees by flushing before it returns the block to the kernel. Native arrays, so nothing moves or allocates.
+/// batch of ring slots instead of one per frame. The frames must stay valid until <see cref="Flush"/>, which the ring
+/// guarantees by flushing before it returns the slots to the kernel. Native arrays, so nothing moves or allocates.
 /// </summary>
 internal sealed unsafe class SendBatch : IDisposable
 {
