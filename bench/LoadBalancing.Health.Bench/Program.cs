@@ -59,6 +59,11 @@ long peakHeap = 0;
 for (var s = 0; s < seconds; s++)
 {
     await Task.Delay(1000);
+    if (Environment.GetEnvironmentVariable("HEALTH_BENCH_TRACE") == "1")
+    {
+        Console.Error.WriteLine($"t+{s + 1}s calls {probe.Calls} in flight {probe.InFlight}");
+    }
+
     peakHeap = Math.Max(peakHeap, GC.GetGCMemoryInfo().HeapSizeBytes);
 }
 

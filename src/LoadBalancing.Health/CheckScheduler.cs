@@ -90,16 +90,22 @@ internal sealed class CheckScheduler : IDisposable
         var wake = _wake!;
         while (!_disposed)
         {
-            TimeSpan wait;
+            bool empty;
+            var wait = TimeSpan.Zero;
             lock (_lock)
             {
-                wait = _queue.TryPeek(out _, out var earliest) ? earliest - _time.GetUtcNow() : Timeout.InfiniteTimeSpan;
+                empty = !_queue.TryPeek(out _, out var earliest);
+                if (!empty)
+                {
+                    wait = earliest - _time.GetUtcNow();
+                }
             }
 
-            if (wait == Timeout.InfiniteTimeSpan || wait > TimeSpan.Zero)
+            // (Not Timeout.InfiniteTimeSpan as the "empty" marker: a check exactly 1 ms overdue has that value.)
+            if (empty || wait > TimeSpan.Zero)
             {
                 // Rounded up to whole milliseconds: the coalescing window absorbs the rest.
-                wake.WaitOne(wait == Timeout.InfiniteTimeSpan ? Timeout.Infinite : (int)Math.Ceiling(Math.Min(wait.TotalMilliseconds, int.MaxValue)));
+                wake.WaitOne(empty ? Timeout.Infinite : (int)Math.Ceiling(Math.Min(wait.TotalMilliseconds, int.MaxValue)));
                 continue;
             }
 

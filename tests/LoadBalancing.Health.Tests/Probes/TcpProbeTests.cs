@@ -64,4 +64,74 @@ public sealed class TcpProbeTests
         Assert.Equal(expected, error);
         Assert.Equal(abortive ? -1 : 0, read);
     }
+
+    // A full accept queue makes the kernel drop the probe's SYN, so the handshake is not over when connect() returns:
+    // the probe takes its asynchronous path. Once the queue has room, the SYN retransmitted after about a second
+    // gets through and the probe reports up.
+    [Fact]
+    public async Task ProbeAsync_HandshakeNotOverAtOnce_WaitsAndReportsUp()
+    {
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen(0);
+        var port = ((IPEndPoint)listener.LocalEndPoint!).Port;
+        var fillers = await FillAcceptQueueAsync(port);
+        try
+        {
+            var probe = HealthProbes.Tcp(new TcpProbeOptions { ConnectTimeout = TimeSpan.FromSeconds(10) }).ProbeAsync(FreePort.Loopback(port), Ct).AsTask();
+            await Task.Delay(300, Ct);
+            Assert.False(probe.IsCompleted, "the SYN should have been dropped while the accept queue was full");
+            foreach (var _ in fillers)
+            {
+                (await listener.AcceptAsync(Ct)).Dispose();
+            }
+
+            var result = await probe.WaitAsync(TimeSpan.FromSeconds(8), Ct);
+            Assert.True(result.IsUp, result.Reason);
+        }
+        finally
+        {
+            fillers.ForEach(f => f.Dispose());
+        }
+    }
+
+    [Fact]
+    public async Task ProbeAsync_HandshakeNeverCompletes_DownWithTimeout()
+    {
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen(0);
+        var port = ((IPEndPoint)listener.LocalEndPoint!).Port;
+        var fillers = await FillAcceptQueueAsync(port);
+        try
+        {
+            var result = await HealthProbes.Tcp(new TcpProbeOptions { ConnectTimeout = TimeSpan.FromMilliseconds(400) }).ProbeAsync(FreePort.Loopback(port), Ct);
+            Assert.False(result.IsUp);
+            Assert.Contains("timeout after 400 ms", result.Reason);
+        }
+        finally
+        {
+            fillers.ForEach(f => f.Dispose());
+        }
+    }
+
+    // Connects until one connect no longer completes at once (its SYN was dropped: the queue is full).
+    private static async Task<List<Socket>> FillAcceptQueueAsync(int port)
+    {
+        var fillers = new List<Socket>();
+        for (var i = 0; i < 8; i++)
+        {
+            var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            fillers.Add(socket);
+            var connect = socket.ConnectAsync(IPAddress.Loopback, port, Ct).AsTask();
+            if (await Task.WhenAny(connect, Task.Delay(200, Ct)) != connect)
+            {
+                fillers.Remove(socket);
+                socket.Dispose();
+                return fillers;
+            }
+        }
+
+        throw new InvalidOperationException("the accept queue never filled");
+    }
 }
