@@ -13,8 +13,17 @@ namespace LoadBalancing.Health.Probes;
 /// descriptor in a <see cref="Socket"/> and waits asynchronously.
 /// </summary>
 /// <remarks>
+/// <para>
 /// At 10 000 probes a second the managed path cost about 20 µs of user CPU per probe and 4 KB of garbage
 /// (bench/health-10k.sh); this path costs a few microseconds and allocates nothing.
+/// </para>
+/// <para>
+/// With an abortive close the socket is not closed but disconnected with <c>connect(AF_UNSPEC)</c> (connect(2):
+/// the association is dissolved, a TCP connection is reset, and the socket can connect again) and kept for the
+/// next probe: no socket, file and inode to create and free per probe, which was about a third of the kernel's
+/// cost per probe on loopback (a C program doing only these calls: 60 µs per probe with a new socket each time,
+/// 40 µs reusing one). A graceful (FIN) close needs <c>close()</c>, so that mode does not reuse sockets.
+/// </para>
 /// </remarks>
 [SupportedOSPlatform("linux")]
 internal static unsafe partial class LinuxTcpConnect
@@ -32,6 +41,11 @@ internal static unsafe partial class LinuxTcpConnect
     private const short POLLOUT = 0x4;
     private const short POLLERR = 0x8;
     private const short POLLHUP = 0x10;
+    private const int PoolCapacity = 256;
+
+    // Disconnected sockets ready for another probe, per address family (index 0 IPv4, 1 IPv6).
+    private static readonly System.Collections.Concurrent.ConcurrentBag<int>[] Pools = [new(), new()];
+    private static int _pooled;
 
     /// <summary>How the first step ended.</summary>
     public enum Outcome
@@ -52,17 +66,26 @@ internal static unsafe partial class LinuxTcpConnect
         descriptor = -1;
         error = SocketError.Success;
         var family = address.IsIPv6 ? AF_INET6 : AF_INET;
-        var fd = SocketCall(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        if (fd < 0)
+        var pool = Pools[address.IsIPv6 ? 1 : 0];
+        int fd;
+        if (abortiveClose && pool.TryTake(out fd))
         {
-            error = ToSocketError(Marshal.GetLastPInvokeError());
-            return Outcome.Failed;
+            Interlocked.Decrement(ref _pooled);
         }
-
-        if (abortiveClose)
+        else
         {
-            var linger = stackalloc int[2] { 1, 0 };
-            _ = SetSockOpt(fd, SOL_SOCKET, SO_LINGER, linger, 2 * sizeof(int));
+            fd = SocketCall(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+            if (fd < 0)
+            {
+                error = ToSocketError(Marshal.GetLastPInvokeError());
+                return Outcome.Failed;
+            }
+
+            if (abortiveClose)
+            {
+                var linger = stackalloc int[2] { 1, 0 };
+                _ = SetSockOpt(fd, SOL_SOCKET, SO_LINGER, linger, 2 * sizeof(int));
+            }
         }
 
         // struct sockaddr_in (16 bytes) or sockaddr_in6 (28 bytes): family, port (network order), address.
@@ -92,14 +115,14 @@ internal static unsafe partial class LinuxTcpConnect
 
         if (result == 0)
         {
-            _ = Close(fd);
+            Release(fd, pool, abortiveClose);
             return Outcome.Connected;
         }
 
         var errno = Marshal.GetLastPInvokeError();
         if (errno != EINPROGRESS)
         {
-            _ = Close(fd);
+            Release(fd, pool, abortiveClose);
             error = ToSocketError(errno);
             return Outcome.Failed;
         }
@@ -114,7 +137,7 @@ internal static unsafe partial class LinuxTcpConnect
                 socketError = Marshal.GetLastPInvokeError();
             }
 
-            _ = Close(fd);
+            Release(fd, pool, abortiveClose);
             if (socketError == 0)
             {
                 return Outcome.Connected;
@@ -126,6 +149,28 @@ internal static unsafe partial class LinuxTcpConnect
 
         descriptor = fd;
         return Outcome.InProgress;
+    }
+
+    // Resets and keeps the socket for the next probe, or closes it (graceful mode, pool full, disconnect failed).
+    private static void Release(int fd, System.Collections.Concurrent.ConcurrentBag<int> pool, bool abortiveClose)
+    {
+        if (abortiveClose && Volatile.Read(ref _pooled) < PoolCapacity)
+        {
+            var unspecified = stackalloc byte[16];
+            new Span<byte>(unspecified, 16).Clear(); // sa_family = AF_UNSPEC (0)
+            if (Connect(fd, unspecified, 16) == 0)
+            {
+                // Reading SO_ERROR clears an error a refused connect left on the socket.
+                var ignored = 0;
+                var size = sizeof(int);
+                _ = GetSockOpt(fd, SOL_SOCKET, SO_ERROR, &ignored, &size);
+                Interlocked.Increment(ref _pooled);
+                pool.Add(fd);
+                return;
+            }
+        }
+
+        _ = Close(fd);
     }
 
     private static SocketError ToSocketError(int errno) => errno switch

@@ -65,6 +65,32 @@ public sealed class TcpProbeTests
         Assert.Equal(abortive ? -1 : 0, read);
     }
 
+    // On Linux a reset-closed probe socket is disconnected and reused: a refused attempt in between must leave nothing
+    // behind, and every later connection must still be a complete one the server sees reset.
+    [Fact]
+    public async Task ProbeAsync_ManyProbesUpRefusedUp_EachResultIsRight()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var up = FreePort.Loopback(((IPEndPoint)listener.LocalEndpoint).Port);
+        var refused = FreePort.Loopback(FreePort.Tcp());
+        var probe = HealthProbes.Tcp();
+        for (var i = 0; i < 20; i++)
+        {
+            Assert.True((await probe.ProbeAsync(up, Ct)).IsUp);
+            var down = await probe.ProbeAsync(refused, Ct);
+            Assert.False(down.IsUp);
+            Assert.Contains("ConnectionRefused", down.Reason);
+        }
+
+        for (var i = 0; i < 20; i++)
+        {
+            using var accepted = await listener.AcceptSocketAsync(Ct);
+            var error = await Assert.ThrowsAsync<SocketException>(async () => await accepted.ReceiveAsync(new byte[1], SocketFlags.None, Ct));
+            Assert.Equal(SocketError.ConnectionReset, error.SocketErrorCode);
+        }
+    }
+
     // A full accept queue makes the kernel drop the probe's SYN, so the handshake is not over when connect() returns:
     // the probe takes its asynchronous path. Once the queue has room, the SYN retransmitted after about a second
     // gets through and the probe reports up.
