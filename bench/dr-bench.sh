@@ -301,8 +301,9 @@ udp_paced_cpu() { # → total packets forwarded, sender CPU s, director-namespac
   echo "$((after - before)) $(echo "$t" | awk '{print $1 + $2}') $(awk -v a="$d0" -v b="$d1" -v hz="$hz" 'BEGIN { print (b - a) / hz }')"
 }
 
-warm() { # one request and a few datagrams, so ARP/neighbour entries and the forwarder are warm
+warm() { # a request, 2 s of load and a few datagrams: ARP/neighbour entries warm, a JIT-compiled forwarder past its tiering
   nsx "$CLI" curl -s -o /dev/null --max-time 3 "http://$TARGET_IP/" || log "$CURRENT: warm-up request failed"
+  nsx "$CLI" timeout 10 wrk -t2 -c64 -d2s "http://$TARGET_IP/" >/dev/null 2>&1 || true
   nsx "$CLI" "$WORK/udpgen" -i eth0 -s "$MAC_CLI" -d "$TARGET_MAC" -S 10.77.0.10 -D "$TARGET_IP" -p "$UDP_PORT" -f 4 -t 1 -n 16 >/dev/null
 }
 
