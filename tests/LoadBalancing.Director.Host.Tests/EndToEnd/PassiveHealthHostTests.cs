@@ -45,7 +45,7 @@ public sealed class PassiveHealthHostTests : IAsyncLifetime
             "--Director:Health:OutlierDetection:Enabled=true",
             "--Director:Health:OutlierDetection:ConsecutiveFailures=3",
             "--Director:Health:OutlierDetection:Interval=0.5",
-            "--Director:Health:OutlierDetection:BaseEjectionTime=3",
+            "--Director:Health:OutlierDetection:BaseEjectionTime=10",
             "--Director:Health:OutlierDetection:MaxEjectionPercent=50");
 
         // rr over three: every client that gets rs2 is refused and retried on the next server, so all are answered;
@@ -56,7 +56,8 @@ public sealed class PassiveHealthHostTests : IAsyncLifetime
         await director.Output.WaitForLineAsync(LogTimeout, mark, $"Outlier detection: {rs2} ejected (ConsecutiveFailures)");
         Assert.Matches($@"  -> {Regex(rs2)}\s+Masq\s+0\s", await LbadmProcess.RunOkAsync(director.SocketAddress, "-Ln"));
 
-        // Ejected: weight 0, so new connections go to rs1 and rs3 only, evenly.
+        // Ejected (for 10 s: long enough for the checks below on a loaded machine): weight 0, so new connections go
+        // to rs1 and rs3 only, evenly.
         Assert.Equal(new Dictionary<string, int> { ["rs1"] = 5, ["rs3"] = 5 }, await Traffic.SendAsync(_vip, 10));
 
         // rs2 comes back on its port; after the ejection time it returns to the pool with its weight and takes its share.
