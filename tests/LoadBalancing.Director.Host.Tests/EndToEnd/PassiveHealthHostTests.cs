@@ -79,7 +79,7 @@ public sealed class PassiveHealthHostTests : IAsyncLifetime
         await using var director = await DirectorProcess.StartAsync(
             _directory,
             "--Director:Health:Checks:DelayLoop=0.2",
-            "--Director:Health:Checks:ConnectTimeout=1",
+            "--Director:Health:Checks:ConnectTimeout=3", // a dead server refuses at once; a slow probe on a loaded machine must not fail a live one
             "--Director:Health:Checks:Rise=1",
             "--Director:Health:Checks:Fall=1",
             $"--Director:Health:VirtualServices:0:Service=-t {_vip}",
