@@ -28,7 +28,20 @@ if (Microsoft.Extensions.Hosting.Systemd.SystemdHelpers.IsSystemdService())
 }
 
 builder.Services.Configure<DirectorOptions>(builder.Configuration.GetSection("Director"));
-var loadBalancing = builder.Services.AddLoadBalancing().AddDirector().AddHealthChecks().AddProxyForwarder();
+var loadBalancing = builder.Services.AddLoadBalancing().AddDirector();
+
+// Active checks, passive ejection (outlier detection fed by the proxy's connects) and quorum/sorry server per service.
+if (HealthSettings.TryAdd(loadBalancing, builder.Configuration) is { Count: > 0 } healthErrors)
+{
+    foreach (var healthError in healthErrors)
+    {
+        await Console.Error.WriteLineAsync($"lb-director: {healthError}");
+    }
+
+    return 2;
+}
+
+loadBalancing.AddProxyForwarder();
 
 // Discovery beyond the rules file: Consul when configured (a Director:Consul section, or CONSUL_HTTP_ADDR), otherwise
 // the embedded registry on the control API, where agents (lbagent run) register with the same TTL semantics.

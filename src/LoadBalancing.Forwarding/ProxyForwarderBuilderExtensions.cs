@@ -1,5 +1,6 @@
 using LoadBalancing.Connections;
 using LoadBalancing.Forwarding.Proxy;
+using LoadBalancing.Health.Outliers;
 using LoadBalancing.Runtime;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
@@ -14,6 +15,9 @@ public static class ProxyForwarderBuilderExtensions
     /// <see cref="ConnectionTable"/> on the registered <see cref="TimeProvider"/> if none is registered yet (the
     /// DR forwarder shares it, so both see the same persistence templates and counters). The host starts the
     /// forwarder (<see cref="ProxyForwarder.Start"/>) and stops it (<see cref="ProxyForwarder.StopAsync"/>).
+    /// When an <see cref="IPassiveHealthReporter"/> is registered (<c>AddOutlierDetection</c>, in any order), the
+    /// forwarder reports every connect outcome to it (<see cref="ProxyForwarderPassiveHealthExtensions.ReportTo"/>), so
+    /// real servers that keep refusing or timing out are ejected.
     /// </summary>
     /// <param name="builder">The builder returned by <c>AddLoadBalancing()</c>.</param>
     /// <param name="options">Timeouts, limits and PROXY protocol; the defaults when <see langword="null"/>.</param>
@@ -27,12 +31,23 @@ public static class ProxyForwarderBuilderExtensions
         var services = builder.Services;
         services.TryAddSingleton(sp => new ConnectionTable(sp.GetService<TimeProvider>()));
         services.TryAddSingleton(options);
-        services.TryAddSingleton(sp => new ProxyForwarder(
-            sp.GetRequiredService<ServiceTable>(),
-            sp.GetRequiredService<ConnectionTable>(),
-            sp.GetRequiredService<ProxyForwarderOptions>(),
-            sp.GetService<ILogger<ProxyForwarder>>(),
-            sp.GetService<TimeProvider>()));
+        services.TryAddSingleton(sp =>
+        {
+            var forwarder = new ProxyForwarder(
+                sp.GetRequiredService<ServiceTable>(),
+                sp.GetRequiredService<ConnectionTable>(),
+                sp.GetRequiredService<ProxyForwarderOptions>(),
+                sp.GetService<ILogger<ProxyForwarder>>(),
+                sp.GetService<TimeProvider>());
+
+            // The bridge lives as long as the forwarder (both singletons), so it is not disposed.
+            if (sp.GetService<IPassiveHealthReporter>() is { } reporter)
+            {
+                _ = forwarder.ReportTo(reporter);
+            }
+
+            return forwarder;
+        });
         return builder;
     }
 }

@@ -21,15 +21,26 @@ public sealed record QuorumPolicy
 
     /// <summary>
     /// Gets the sorry server (<c>sorry_server</c>): the real server that takes the traffic while the service has no
-    /// quorum, and none while it has. It must be one of the service's real servers (configure it with weight 0):
-    /// the service table cannot add a server at run time, so it is kept at weight 0 and raised instead. It is not
-    /// health-checked and not counted in the quorum. While it serves, the live real servers are set to weight 0
-    /// (keepalived removes them), and they come back when quorum is regained.
+    /// quorum, and none while it has. As keepalived, when it is not one of the service's real servers it is added to
+    /// the service (<see cref="Runtime.ServiceTable.AddRuntimeServer"/>) when quorum is lost and removed when quorum
+    /// returns; when it is configured as a real server (usually with weight 0) it is kept at weight 0 and raised instead.
+    /// It is not health-checked and not counted in the quorum. While it serves, the live real servers are set to
+    /// weight 0 (keepalived removes them), and they come back when quorum is regained.
     /// </summary>
     public ProbeTarget? SorryServer { get; init; }
 
-    /// <summary>Gets the sorry server's weight while it serves; its configured weight when positive, else 1, when <see langword="null"/>.</summary>
+    /// <summary>
+    /// Gets the sorry server's weight while it serves; when <see langword="null"/>, its configured weight when positive,
+    /// else 1 (and 1 for a sorry server the adapter adds).
+    /// </summary>
     public int? SorryServerWeight { get; init; }
+
+    /// <summary>
+    /// Gets the forwarding method of a sorry server the adapter adds; when <see langword="null"/>, the method (and
+    /// tunnel settings) of the service's first real server, or <see cref="Model.ForwardingMethod.Route"/> (ipvsadm's
+    /// default) when it has none. Not used for a configured sorry server.
+    /// </summary>
+    public Model.ForwardingMethod? SorryServerMethod { get; init; }
 
     /// <summary>Lists what is wrong with this policy.</summary>
     /// <returns>One message per problem, naming the option; empty when valid.</returns>
@@ -48,6 +59,11 @@ public sealed record QuorumPolicy
         if (SorryServerWeight is < 1 or > Model.RealServerConfig.MaxWeight)
         {
             yield return $"{nameof(SorryServerWeight)} must be between 1 and {Model.RealServerConfig.MaxWeight}.";
+        }
+
+        if (SorryServerMethod is { } method && !Enum.IsDefined(method))
+        {
+            yield return $"{nameof(SorryServerMethod)} must be one of {string.Join(", ", Enum.GetNames<Model.ForwardingMethod>())}.";
         }
     }
 }

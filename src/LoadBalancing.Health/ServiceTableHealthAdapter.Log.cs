@@ -19,13 +19,19 @@ public sealed partial class ServiceTableHealthAdapter
         [LoggerMessage(EventId = 4023, EventName = "SorryServerOut", Level = LogLevel.Information, Message = "Quorum: {Service} takes sorry server {SorryServer} out")]
         public static partial void SorryServerOut(ILogger logger, LoadBalancing.Model.VirtualServiceKey service, LoadBalancing.Runtime.RealServerState sorryServer);
 
-        [LoggerMessage(EventId = 4024, EventName = "SorryServerMissing", Level = LogLevel.Error, Message = "Quorum: sorry server {SorryServer} of {Service} is not one of its real servers; add it with weight 0 (ipvsadm -a ... -w 0)")]
-        public static partial void SorryServerMissing(ILogger logger, LoadBalancing.Model.VirtualServiceKey service, ProbeTarget sorryServer);
+        [LoggerMessage(EventId = 4024, EventName = "SorryServerMissing", Level = LogLevel.Error, Message = "Quorum: sorry server {SorryServer} of {Service} could not be added, the service has none: {Reason}")]
+        public static partial void SorryServerMissing(ILogger logger, LoadBalancing.Model.VirtualServiceKey service, ProbeTarget sorryServer, string reason);
 
         [LoggerMessage(EventId = 4025, EventName = "QuorumPolicyInvalid", Level = LogLevel.Error, Message = "Quorum: policy of {Service} is invalid, using the default: {Problems}")]
         public static partial void QuorumPolicyInvalid(ILogger logger, LoadBalancing.Model.VirtualServiceKey service, string problems);
 
         [LoggerMessage(EventId = 4026, EventName = "QuorumHandlerFailed", Level = LogLevel.Warning, Message = "Quorum: a QuorumChanged handler threw")]
         public static partial void HandlerFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(EventId = 4027, EventName = "SorryServerAdded", Level = LogLevel.Information, Message = "Quorum: sorry server {SorryServer} added to {Service} ({Method}, weight {Weight})")]
+        public static partial void SorryServerAdded(ILogger logger, LoadBalancing.Model.VirtualServiceKey service, LoadBalancing.Runtime.RealServerState sorryServer, LoadBalancing.Model.ForwardingMethod method, int weight);
+
+        [LoggerMessage(EventId = 4028, EventName = "SorryServerRemoved", Level = LogLevel.Information, Message = "Quorum: sorry server {SorryServer} removed from {Service}")]
+        public static partial void SorryServerRemoved(ILogger logger, LoadBalancing.Model.VirtualServiceKey service, LoadBalancing.Runtime.RealServerState sorryServer);
     }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using LoadBalancing.Model;
 using LoadBalancing.Runtime;
 
 namespace LoadBalancing.Health;
@@ -24,12 +25,19 @@ public sealed partial class ServiceTableHealthAdapter
         }
 
         var changed = !Equals(entry.Policy, policy);
+        if (changed && entry.SorryAdded && entry.Sorry is { } previous
+            && (policy.SorryServer is not { } next || next.Address != previous.Address || next.Port != previous.Port))
+        {
+            // The policy names another sorry server (or none): the one the adapter added goes.
+            RemoveAddedSorryServer(entry);
+        }
+
         entry.Policy = policy;
         entry.Sorry = policy.SorryServer is { } sorry ? service.FindDestination(sorry.Address, sorry.Port) : null;
-        if (changed && policy.SorryServer is { } missing && entry.Sorry is null)
-        {
-            Log.SorryServerMissing(Logger, service.Key, missing);
-        }
+
+        // Found but not configured: added by this adapter on an earlier quorum loss (and kept across reloads).
+        entry.SorryAdded = entry.Sorry is { } found && _table.IsRuntimeServer(found);
+        entry.SorryFailed = false; // retried after every table or policy change
 
         return entry;
     }
@@ -50,26 +58,26 @@ public sealed partial class ServiceTableHealthAdapter
         }
 
         var policy = service.Policy;
-        QuorumChange? change = null;
-        var now = _checker.TimeProvider.GetUtcNow();
+        bool? gained = null;
+        long threshold;
         if (service.HasQuorum)
         {
             // keepalived: with quorum, the threshold is quorum − hysteresis; a live weight of 0 always loses it.
-            var threshold = (long)policy.Quorum - policy.Hysteresis;
+            threshold = (long)policy.Quorum - policy.Hysteresis;
             if (live == 0 || live < threshold)
             {
                 SetLost(service, true);
-                change = new QuorumChange(service.Service, false, live, threshold, service.Sorry, now);
+                gained = false;
                 Log.QuorumLost(Logger, service.Service.Key, live, policy.Quorum, policy.Hysteresis);
             }
         }
         else
         {
-            var threshold = (long)policy.Quorum + policy.Hysteresis;
+            threshold = (long)policy.Quorum + policy.Hysteresis;
             if (live >= threshold)
             {
                 SetLost(service, false);
-                change = new QuorumChange(service.Service, true, live, threshold, null, now);
+                gained = true;
                 Log.QuorumGained(Logger, service.Service.Key, live, policy.Quorum, policy.Hysteresis);
             }
         }
@@ -83,31 +91,95 @@ public sealed partial class ServiceTableHealthAdapter
             }
         }
 
-        return change;
+        return gained is { } up
+            ? new QuorumChange(service.Service, up, live, threshold, up ? null : service.Serving, _checker.TimeProvider.GetUtcNow())
+            : null;
     }
 
-    // Called under _lock: the sorry server serves exactly while the service has no quorum.
+    // Called under _lock: the sorry server serves exactly while the service has no quorum. One that is not among the
+    // configured real servers is added to the service for that time (keepalived adds it to the IPVS service).
     private void ApplySorryServer(ServiceEntry service)
     {
+        if (!service.HasQuorum && service.Sorry is null && service.Policy.SorryServer is { } target && !service.SorryFailed)
+        {
+            AddSorryServer(service, target);
+        }
+
         var serving = !service.HasQuorum ? service.Sorry : null;
-        if (ReferenceEquals(serving, service.Serving))
+        if (!ReferenceEquals(serving, service.Serving))
+        {
+            if (service.Serving is { } previous)
+            {
+                HealthMetrics.SorryServersActive.Add(-1);
+                Log.SorryServerOut(Logger, service.Service.Key, previous);
+            }
+
+            if (serving is not null)
+            {
+                HealthMetrics.SorryServersActive.Add(1);
+                Log.SorryServerIn(Logger, service.Service.Key, serving);
+            }
+
+            service.Serving = serving;
+        }
+
+        if (service.HasQuorum && service.SorryAdded)
+        {
+            RemoveAddedSorryServer(service);
+        }
+    }
+
+    // Called under _lock. The table raises Changed on this thread; OnTableChanged sees the lock held and skips the resync.
+    private void AddSorryServer(ServiceEntry service, ProbeTarget target)
+    {
+        var policy = service.Policy;
+        RealServerState? model = null;
+        foreach (var destination in service.Service.Destinations)
+        {
+            model = destination;
+        }
+
+        var server = new RealServerConfig
+        {
+            Address = target.Address,
+            Port = target.Port,
+            Weight = policy.SorryServerWeight ?? 1,
+            Method = policy.SorryServerMethod ?? model?.Config.Method ?? ForwardingMethod.Route,
+            TunnelType = model?.Config.TunnelType ?? default,
+            TunnelPort = model?.Config.TunnelPort ?? 0,
+            TunnelChecksum = model?.Config.TunnelChecksum ?? default,
+        };
+        try
+        {
+            var added = _table.AddRuntimeServer(service.Service.Key, server);
+            _servers[added] = new ServerEntry(added) { IsSorry = true };
+            service.Sorry = added;
+            service.SorryAdded = true;
+            Log.SorryServerAdded(Logger, service.Service.Key, added, server.Method, server.Weight);
+        }
+        catch (Exception e) when (e is ConfigValidationException or InvalidOperationException)
+        {
+            // Not retried until the policy or the table changes: the same server would fail the same way.
+            service.SorryFailed = true;
+            Log.SorryServerMissing(Logger, service.Service.Key, target, e.Message);
+        }
+    }
+
+    // Called under _lock.
+    private void RemoveAddedSorryServer(ServiceEntry service)
+    {
+        if (service.Sorry is not { } added)
         {
             return;
         }
 
-        if (service.Serving is { } previous)
+        service.Sorry = null;
+        service.SorryAdded = false;
+        _servers.Remove(added);
+        if (_table.RemoveRuntimeServer(service.Service.Key, added.Address, added.Port))
         {
-            HealthMetrics.SorryServersActive.Add(-1);
-            Log.SorryServerOut(Logger, service.Service.Key, previous);
+            Log.SorryServerRemoved(Logger, service.Service.Key, added);
         }
-
-        if (serving is not null)
-        {
-            HealthMetrics.SorryServersActive.Add(1);
-            Log.SorryServerIn(Logger, service.Service.Key, serving);
-        }
-
-        service.Serving = serving;
     }
 
     // Called under _lock: the one place that decides a real server's weight.
@@ -169,8 +241,14 @@ public sealed partial class ServiceTableHealthAdapter
 
         public QuorumPolicy Policy { get; set; } = DefaultQuorum;
 
-        /// <summary>Gets or sets the configured sorry server found among the service's real servers.</summary>
+        /// <summary>Gets or sets the sorry server among the service's real servers: configured, or added by the adapter.</summary>
         public RealServerState? Sorry { get; set; }
+
+        /// <summary>Gets or sets a value indicating whether <see cref="Sorry"/> was added by the adapter (removed again on quorum).</summary>
+        public bool SorryAdded { get; set; }
+
+        /// <summary>Gets or sets a value indicating whether adding the sorry server failed (not retried until the policy or table changes).</summary>
+        public bool SorryFailed { get; set; }
 
         /// <summary>Gets or sets the sorry server serving now.</summary>
         public RealServerState? Serving { get; set; }

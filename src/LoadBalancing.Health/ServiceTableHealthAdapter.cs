@@ -19,7 +19,8 @@ namespace LoadBalancing.Health;
 /// <see cref="HealthCheckPolicy.InhibitOnFailure"/>, as for a failed active check); 0 while its service is without quorum and a
 /// sorry server serves instead (keepalived takes the live servers out); else what its health checks say (0 when
 /// down, ramping during slow start, the dynamic weight of <c>misc_dynamic</c>). A sorry server has its weight
-/// only while its service is without quorum, else 0.
+/// only while its service is without quorum, else 0; one that is not a configured real server is added to the service
+/// (<see cref="ServiceTable.AddRuntimeServer"/>) for that time and removed when quorum returns, as keepalived does.
 /// </para>
 /// <para>
 /// The core has no runtime removal of a real server yet, so a server that is down without

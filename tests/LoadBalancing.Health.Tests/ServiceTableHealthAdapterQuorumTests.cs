@@ -125,16 +125,91 @@ public sealed class ServiceTableHealthAdapterQuorumTests
     }
 
     [Fact]
-    public async Task SorryServerNotAmongRealServers_LoggedAsError()
+    public async Task SorryServerNotAmongRealServers_AddedOnQuorumLoss_KeptAcrossReload_RemovedOnQuorumRegain()
+    {
+        var table = Table(("10.0.0.1", 2), ("10.0.0.2", 2));
+        var config = table.Config;
+        var sorry = new ProbeTarget(NetworkAddress.Parse("10.0.0.99"), 8080);
+        await using var checker = new HealthChecker(timeProvider: _time);
+        var logger = new CapturingLogger<ServiceTableHealthAdapter>();
+        using var adapter = new ServiceTableHealthAdapter(table, checker, _ => _probe, _ => Policy, _ => new QuorumPolicy { SorryServer = sorry, SorryServerWeight = 3 }, logger: logger);
+        var changes = Record(adapter);
+        adapter.Synchronize();
+        checker.Start();
+        _time.Advance(TimeSpan.Zero);
+        Assert.Equal([2, 2], Weights(table)); // not in the service while it has quorum
+
+        _probe.Set("10.0.0.1", false);
+        _probe.Set("10.0.0.2", false);
+        Tick();
+
+        // keepalived: quorum_down adds the sorry server to the service; the live servers leave (weight 0).
+        Assert.Equal([0, 0, 3], Weights(table));
+        var added = Server(table, "10.0.0.99");
+        Assert.Equal((8080, ForwardingMethod.Masquerade), (added.Port, added.Config.Method)); // the method of the service's servers
+        Assert.True(table.IsRuntimeServer(added));
+        Assert.Same(config, table.Config); // not part of the configuration (not saved to the rules file)
+        Assert.Same(added, Assert.Single(changes).SorryServer);
+        Assert.False(adapter.IsRemoved(added));
+        Assert.Equal(2, checker.Targets.Count); // not health-checked
+        Assert.Same(added, table.Services[0].Schedule(default));
+
+        // A reload of the same configuration (SIGHUP, discovery) keeps it serving.
+        table.Apply(config);
+        Assert.Equal([0, 0, 3], Weights(table));
+        Assert.Same(added, Server(table, "10.0.0.99"));
+        Assert.Single(changes);
+
+        _probe.Set("10.0.0.2", true);
+        Tick();
+
+        // quorum_up: removed from the service again, the live server back.
+        Assert.Equal([0, 2], Weights(table));
+        Assert.False(added.IsAvailable);
+        Assert.DoesNotContain(table.Services[0].Destinations, d => d.Port == 8080);
+        Assert.True(changes[^1].HasQuorum);
+        Assert.Equal([4020, 4027, 4022, 4021, 4023, 4028], logger.Entries.Select(e => e.EventId.Id).Where(id => id is >= 4020 and <= 4029));
+
+        // And added again on the next loss (a new state: the old one is gone for good).
+        _probe.Set("10.0.0.2", false);
+        Tick();
+        Assert.Equal([0, 0, 3], Weights(table));
+        Assert.NotSame(added, Server(table, "10.0.0.99"));
+    }
+
+    [Fact]
+    public async Task SorryServerNotAmongRealServers_ExplicitMethod_Used()
+    {
+        var table = Table(("10.0.0.1", 1));
+        await using var checker = new HealthChecker(timeProvider: _time);
+        using var adapter = new ServiceTableHealthAdapter(table, checker, _ => _probe, _ => Policy, _ => new QuorumPolicy { SorryServer = Endpoint("10.0.0.99"), SorryServerMethod = ForwardingMethod.Route });
+        _probe.Set("10.0.0.1", false);
+        adapter.Synchronize();
+        checker.Start();
+        _time.Advance(TimeSpan.Zero);
+
+        Assert.Equal([0, 1], Weights(table)); // weight 1 when SorryServerWeight is not set
+        Assert.Equal(ForwardingMethod.Route, Server(table, "10.0.0.99").Config.Method);
+    }
+
+    [Fact]
+    public async Task SorryServerThatCannotBeAdded_LoggedAsError_QuorumStillReported()
     {
         var table = Table(("10.0.0.1", 1));
         await using var checker = new HealthChecker(timeProvider: _time);
         var logger = new CapturingLogger<ServiceTableHealthAdapter>();
-        using var adapter = new ServiceTableHealthAdapter(table, checker, _ => _probe, _ => Policy, _ => new QuorumPolicy { SorryServer = Endpoint("10.0.0.99") }, logger: logger);
+        using var adapter = new ServiceTableHealthAdapter(table, checker, _ => _probe, _ => Policy, _ => new QuorumPolicy { SorryServer = new ProbeTarget(NetworkAddress.Parse("fd00::99"), 80) }, logger: logger);
+        var changes = Record(adapter);
+        _probe.Set("10.0.0.1", false);
         adapter.Synchronize();
+        checker.Start();
+        _time.Advance(TimeSpan.Zero);
+
         var error = Assert.Single(logger.Entries, e => e.EventId.Id == 4024);
-        Assert.Contains("10.0.0.99:80", error.Message);
-        Assert.Contains("weight 0", error.Message);
+        Assert.Contains("fd00::99", error.Message);
+        Assert.Equal([0], Weights(table));
+        var lost = Assert.Single(changes);
+        Assert.Null(lost.SorryServer);
     }
 
     [Fact]
@@ -194,7 +269,7 @@ public sealed class ServiceTableHealthAdapterQuorumTests
                 {
                     Key = VirtualServiceKey.ForAddress(ServiceProtocol.Tcp, NetworkAddress.Parse(vip), 80),
                     Scheduler = "wrr",
-                    RealServers = [.. servers.Select(s => new RealServerConfig { Address = NetworkAddress.Parse(s.Address), Port = 80, Weight = s.Weight })],
+                    RealServers = [.. servers.Select(s => new RealServerConfig { Address = NetworkAddress.Parse(s.Address), Port = 80, Weight = s.Weight, Method = ForwardingMethod.Masquerade })],
                 },
             ],
         });

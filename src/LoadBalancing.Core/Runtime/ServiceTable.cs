@@ -12,7 +12,7 @@ namespace LoadBalancing.Runtime;
 /// changes nothing.
 /// </summary>
 /// <remarks>Lookups are lock-free and safe from any thread; changes are serialized.</remarks>
-public sealed class ServiceTable
+public sealed partial class ServiceTable
 {
     private readonly Lock _writeLock = new();
     private readonly SchedulerRegistry _schedulers;
@@ -60,7 +60,7 @@ public sealed class ServiceTable
         {
             var current = _snapshot;
             var services = ImmutableArray.CreateBuilder<VirtualServiceState>(config.Services.Length);
-            foreach (var serviceConfig in config.Services)
+            foreach (var serviceConfig in WithRuntimeServers(config).Services)
             {
                 if (!current.ByKey.TryGetValue(serviceConfig.Key, out var state))
                 {

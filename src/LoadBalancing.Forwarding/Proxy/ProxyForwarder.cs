@@ -79,6 +79,16 @@ public sealed class ProxyForwarder : IAsyncDisposable
     /// </summary>
     public event EventHandler<ProxyConnectFailedEventArgs>? ConnectFailed;
 
+    /// <summary>
+    /// Raised (synchronously, on the connection's task) when the proxy reached a real server: for TCP when the
+    /// connect completed, before the PROXY header and the relay; for UDP when a session receives the server's first
+    /// reply (a datagram sent proves nothing, so a server that never answers raises neither this nor
+    /// <see cref="ConnectFailed"/> unless it sends ICMP port unreachable). The other half of the passive health hook:
+    /// a success resets the consecutive-failure count. Nothing is allocated when no handler is attached. Handler
+    /// exceptions are logged and ignored.
+    /// </summary>
+    public event EventHandler<ProxyConnectSucceededEventArgs>? ConnectSucceeded;
+
     /// <summary>Gets the options.</summary>
     public ProxyForwarderOptions Options { get; }
 
@@ -246,6 +256,26 @@ public sealed class ProxyForwarder : IAsyncDisposable
 #pragma warning restore CA1031
         {
             ProxyLog.FailureHandlerFailed(Logger, ex);
+        }
+    }
+
+    internal void ReportConnectSuccess(VirtualServiceKey service, RealServerState destination, ServiceProtocol protocol)
+    {
+        var handler = ConnectSucceeded;
+        if (handler is null)
+        {
+            return;
+        }
+
+        try
+        {
+            handler(this, new ProxyConnectSucceededEventArgs(service, destination, protocol));
+        }
+#pragma warning disable CA1031 // A subscriber's bug must not kill the relay of an unrelated client.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            ProxyLog.SuccessHandlerFailed(Logger, ex);
         }
     }
 

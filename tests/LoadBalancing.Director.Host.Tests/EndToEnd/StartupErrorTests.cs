@@ -9,6 +9,11 @@ public sealed class StartupErrorTests
     [InlineData("-A -t 127.0.0.1:80 -s rr\n-A -t 127.0.0.1:81 -s nosuch\n", new string[0], "line 2: Scheduler or persistence engine not found")]
     [InlineData("", new[] { "--Director:ControlTcpEndpoint=127.0.0.1:0" }, "Director:BearerToken is required")]
     [InlineData("", new[] { "--Director:Metrics:Prometheus:Url=ftp://127.0.0.1/metrics" }, "Director:Metrics:Prometheus:Url 'ftp://127.0.0.1/metrics' must be http://ADDRESS:PORT/PATH")]
+    [InlineData("", new[] { "--Director:Health:Checks:Rise=0" }, "Director:Health:Checks:Rise and Fall must be at least 1.")]
+    [InlineData("", new[] { "--Director:Health:OutlierDetection:Enabled=true", "--Director:Health:OutlierDetection:Interval=soon" }, "Director:Health:OutlierDetection:Interval 'soon' must be a number of seconds")]
+    [InlineData("", new[] { "--Director:Health:OutlierDetection:Enabled=yes" }, "Director:Health:OutlierDetection:Enabled 'yes' must be true or false.")]
+    [InlineData("", new[] { "--Director:Health:VirtualServices:0:Service=127.0.0.1:80" }, "Director:Health:VirtualServices:0:Service '127.0.0.1:80' must be -t ADDRESS:PORT")]
+    [InlineData("", new[] { "--Director:Health:VirtualServices:0:Service=-t 127.0.0.1:80", "--Director:Health:VirtualServices:0:SorryServer=nowhere" }, "Director:Health:VirtualServices:0:SorryServer 'nowhere' must be ADDRESS or ADDRESS:PORT.")]
     public async Task Start_BadInput_ClearErrorNoStackTrace(string rules, string[] settings, string expected)
     {
         var directory = Directory.CreateTempSubdirectory("lbh-").FullName;

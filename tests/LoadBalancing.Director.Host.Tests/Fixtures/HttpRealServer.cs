@@ -12,10 +12,10 @@ internal sealed class HttpRealServer : IAsyncDisposable
     private readonly Task _loop;
     private int _requests;
 
-    public HttpRealServer(string name, string address)
+    public HttpRealServer(string name, string address, int port = 0)
     {
         Name = name;
-        _listener = new TcpListener(IPAddress.Parse(address), 0);
+        _listener = new TcpListener(IPAddress.Parse(address), port);
         _listener.Start();
         EndPoint = (IPEndPoint)_listener.LocalEndpoint;
         _loop = AcceptAsync();

@@ -96,6 +96,31 @@ public sealed class ProxyForwarderUdpTests
         Assert.Equal(SocketError.ConnectionRefused, failure.Error);
     }
 
+    [Fact]
+    public async Task ConnectSucceeded_RaisedOnceOnTheSessionsFirstReply()
+    {
+        using var timeout = TestTimeout.Create();
+        var ct = timeout.Token;
+        await using var a = new UdpTestBackend("A", "127.0.0.2");
+        await using var harness = new ProxyHarness();
+        var successes = new System.Collections.Concurrent.ConcurrentQueue<ProxyConnectSucceededEventArgs>();
+        harness.Forwarder.ConnectSucceeded += (_, e) => successes.Enqueue(e);
+        var port = ProxyHarness.FreePort(ProtocolType.Udp);
+        var service = harness.Start(ProxyHarness.Service(ServiceProtocol.Udp, port, SchedulerNames.RoundRobin, ProxyHarness.Server(a.EndPoint)));
+        using var client = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+
+        // Three round trips on one session: one success (the first reply proves the server is there).
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal("A " + i, (await RoundTripAsync(client, port, i.ToString(System.Globalization.CultureInfo.InvariantCulture), ct)).Reply);
+        }
+
+        var success = Assert.Single(successes);
+        Assert.Same(service.Destinations[0], success.Destination);
+        Assert.Equal((ServiceProtocol.Udp, service.Key), (success.Protocol, success.Service));
+        Assert.Empty(harness.Failures);
+    }
+
     private static async Task<(string Reply, IPEndPoint From)> RoundTripAsync(UdpClient client, ushort port, string payload, CancellationToken cancellationToken)
     {
         await client.SendAsync(Encoding.ASCII.GetBytes(payload), new IPEndPoint(IPAddress.Loopback, port), cancellationToken);

@@ -40,6 +40,9 @@ internal static partial class ProxyLog
     [LoggerMessage(1015, LogLevel.Error, "A ConnectFailed handler threw")]
     public static partial void FailureHandlerFailed(ILogger logger, Exception exception);
 
+    [LoggerMessage(1017, LogLevel.Error, "A ConnectSucceeded handler threw")]
+    public static partial void SuccessHandlerFailed(ILogger logger, Exception exception);
+
     [LoggerMessage(1016, LogLevel.Debug, "PROXY protocol header to {Destination} not sent: {Error}")]
     public static partial void ProxyHeaderFailed(ILogger logger, Runtime.RealServerState destination, SocketError error);
 

@@ -189,6 +189,7 @@ internal sealed partial class TcpProxyConnection : ITimedFlow
                 Volatile.Write(ref _lastActivity, _owner.TimeProvider.GetTimestamp());
                 Volatile.Write(ref _phase, PhaseRelaying);
                 FeedEstablished();
+                _owner.ReportConnectSuccess(_service.Key, destination, ServiceProtocol.Tcp);
                 return await SendProxyHeaderAsync(operation, destination).ConfigureAwait(false);
             }
 

@@ -16,6 +16,7 @@ internal sealed class UdpProxySession : ITimedFlow
     private Socket? _socket;
     private long _lastActivity;
     private int _closed;
+    private bool _answered;
 
     public UdpProxySession(UdpProxyListener listener, ProxyFlowKey key, SocketAddress client, RealServerState destination, ushort destinationPort, Connection? entry)
     {
@@ -127,6 +128,13 @@ internal sealed class UdpProxySession : ITimedFlow
 
                 Touch();
                 Count(received);
+                if (!_answered)
+                {
+                    // Only the reply loop reads and writes the flag.
+                    _answered = true;
+                    Owner.ReportConnectSuccess(_listener.Key, Destination, ServiceProtocol.Udp);
+                }
+
                 await _listener.Socket.SendToAsync(buffer.AsMemory(0, received), SocketFlags.None, _client).ConfigureAwait(false);
             }
         }
