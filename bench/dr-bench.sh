@@ -324,7 +324,7 @@ for round in $(seq "$ROUNDS"); do
 done
 
 # ---- report (median over rounds) ----------------------------------------------------------------------------------
-median() { sort -g | awk '{a[NR] = $1} END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+median() { sort -g | awk '{a[NR] = $1} END { if (NR == 0) exit; if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 col() { awk -v v="$1" -v c="$2" '$2 == v {print $c}' "$RESULTS"; }
 direct_us=$(awk '$2 == "direct" && $9 > 0 {print ($10 + $11) * 1e6 / $9}' "$RESULTS" | median)
 echo
