@@ -14,7 +14,7 @@ if (args is ["demo", .. var demoArgs])
     return await DemoRunner.RunAsync(Console.Out, demoArgs);
 }
 
-// The director: rules file + discovery, health checks, the userspace proxy forwarder, the control API lbadm talks to. Runs as a plain process or
+// The director: rules file + discovery, health checks, a forwarder (proxy or Direct Routing), the control API lbadm talks to. Runs as a plain process or
 // under systemd (Type=notify: READY/STOPPING notifications, watchdog pings when WatchdogSec is set).
 // appsettings.json next to the binary: systemd starts services in /, not in the install directory.
 var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
@@ -41,7 +41,13 @@ if (HealthSettings.TryAdd(loadBalancing, builder.Configuration) is { Count: > 0 
     return 2;
 }
 
-loadBalancing.AddProxyForwarder();
+// The forwarder: the userspace proxy (default; any OS, no privileges) or, on Linux, Direct Routing over raw sockets
+// (Director:Forwarder=dr, options in Director:DirectRouting; root or CAP_NET_RAW, see docs/director.md).
+if (ForwarderSettings.TryAdd(loadBalancing, builder.Configuration) is { } forwarderError)
+{
+    await Console.Error.WriteLineAsync($"lb-director: {forwarderError}");
+    return 2;
+}
 
 // Discovery beyond the rules file: Consul when configured (a Director:Consul section, or CONSUL_HTTP_ADDR), otherwise
 // the embedded registry on the control API, where agents (lbagent run) register with the same TTL semantics.
@@ -57,7 +63,6 @@ else
     loadBalancing.AddEmbeddedRegistry();
 }
 
-builder.Services.AddHostedService<ProxyForwarderHostedService>();
 if (PrometheusEndpoint.TryAdd(builder.Services, builder.Configuration) is { } prometheusError)
 {
     await Console.Error.WriteLineAsync($"lb-director: {prometheusError}");
@@ -69,9 +74,9 @@ try
 {
     await host.RunAsync();
 }
-catch (Exception e) when (e is OptionsValidationException or InvalidOperationException or IOException or UnauthorizedAccessException)
+catch (Exception e) when (e is OptionsValidationException or InvalidOperationException or IOException or UnauthorizedAccessException or System.Net.Sockets.SocketException)
 {
-    // Bad settings or an unreadable/invalid rules file: one clear line each, no stack trace.
+    // Bad settings, an unreadable/invalid rules file, a forwarder socket that cannot be opened: one clear line each, no stack trace.
     var messages = e is OptionsValidationException v ? v.Failures : [e.Message];
     foreach (var message in messages)
     {

@@ -1,4 +1,5 @@
 using System.Runtime.Versioning;
+using LoadBalancing.Connections;
 using LoadBalancing.Forwarding.DirectRouting;
 using LoadBalancing.Runtime;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -10,7 +11,9 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class DirectRoutingBuilderExtensions
 {
     /// <summary>
-    /// Registers a singleton <see cref="DirectRoutingForwarder"/> over the registered <see cref="ServiceTable"/>.
+    /// Registers a singleton <see cref="DirectRoutingForwarder"/> over the registered <see cref="ServiceTable"/> and
+    /// the registered <see cref="ConnectionTable"/> (one is registered on the registered <see cref="TimeProvider"/>
+    /// if there is none yet), so the director's connection listing (<c>lbadm -Lnc</c>) shows its connections.
     /// The host starts it (<see cref="DirectRoutingForwarder.StartAsync"/>, e.g. from a hosted service) and stops it
     /// by disposing the provider or calling <see cref="DirectRoutingForwarder.StopAsync"/>.
     /// </summary>
@@ -25,10 +28,11 @@ public static class DirectRoutingBuilderExtensions
         var options = new DirectRoutingOptions();
         configure(options);
         builder.Services.TryAddSingleton(options);
+        builder.Services.TryAddSingleton(sp => new ConnectionTable(sp.GetService<TimeProvider>()));
         builder.Services.TryAddSingleton(sp => new DirectRoutingForwarder(
             sp.GetRequiredService<ServiceTable>(),
             sp.GetRequiredService<DirectRoutingOptions>(),
-            connections: null,
+            sp.GetRequiredService<ConnectionTable>(),
             sp.GetService<ILogger<DirectRoutingForwarder>>()));
         return builder;
     }

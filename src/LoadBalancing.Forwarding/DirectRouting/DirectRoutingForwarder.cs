@@ -119,7 +119,7 @@ public sealed partial class DirectRoutingForwarder : IAsyncDisposable, IDisposab
         }
 
         _services.Changed += OnServicesChanged;
-        if (OwnsConnections)
+        if (_options.RunConnectionTableExpiry)
         {
             _expiry = Connections.StartExpiryTimer();
         }

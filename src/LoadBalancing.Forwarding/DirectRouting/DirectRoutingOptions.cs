@@ -47,5 +47,12 @@ public sealed class DirectRoutingOptions
     /// </summary>
     public bool DrainRemovedServers { get; set; } = true;
 
+    /// <summary>
+    /// Gets or sets a value indicating whether the forwarder runs the connection table's once-a-second expiry timer
+    /// while it is started (default). Turn it off when another component that shares the table (the proxy
+    /// forwarder, a host) already runs it.
+    /// </summary>
+    public bool RunConnectionTableExpiry { get; set; } = true;
+
     internal int EffectiveWorkers => Workers > 0 ? Workers : Environment.ProcessorCount;
 }

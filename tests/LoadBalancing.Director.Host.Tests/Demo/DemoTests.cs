@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using LoadBalancing.Director.Host.Tests.Fixtures;
 
 namespace LoadBalancing.Director.Host.Tests.Demo;
 
@@ -29,7 +30,7 @@ public sealed class DemoTests
     [Fact]
     public async Task Demo_DrMode_ExitsZeroAndRemovesItsNamespaces()
     {
-        RequireRootLabOrSkip();
+        RootLab.RequireOrSkip("demo --mode dr", "ip", "nginx", "nft", "ethtool");
         string? prefix = null;
         try
         {
@@ -61,35 +62,6 @@ public sealed class DemoTests
                 await down.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token);
             }
         }
-    }
-
-    private static void RequireRootLabOrSkip()
-    {
-        string? reason = null;
-        if (!OperatingSystem.IsLinux())
-        {
-            reason = "network namespaces need Linux";
-        }
-        else if (!Environment.IsPrivilegedProcess)
-        {
-            reason = "needs root (network namespaces, CAP_NET_RAW, CAP_NET_ADMIN)";
-        }
-        else if (new[] { "ip", "nginx", "nft", "ethtool" }.FirstOrDefault(t => !new[] { "/usr/sbin", "/sbin", "/usr/bin", "/bin" }.Any(d => File.Exists(Path.Combine(d, t)))) is { } missing)
-        {
-            reason = $"'{missing}' is not installed (run tests/install-deps.sh)";
-        }
-
-        if (reason is null)
-        {
-            return;
-        }
-
-        if (Environment.GetEnvironmentVariable("CI") == "true")
-        {
-            Assert.Fail($"demo --mode dr cannot run under CI=true: {reason}");
-        }
-
-        Assert.Skip($"demo --mode dr skipped: {reason}");
     }
 
     internal static async Task<(int ExitCode, string Output)> RunAsync(string[] args, TimeSpan timeout)

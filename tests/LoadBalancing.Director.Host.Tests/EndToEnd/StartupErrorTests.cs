@@ -14,6 +14,9 @@ public sealed class StartupErrorTests
     [InlineData("", new[] { "--Director:Health:OutlierDetection:Enabled=yes" }, "Director:Health:OutlierDetection:Enabled 'yes' must be true or false.")]
     [InlineData("", new[] { "--Director:Health:VirtualServices:0:Service=127.0.0.1:80" }, "Director:Health:VirtualServices:0:Service '127.0.0.1:80' must be -t ADDRESS:PORT")]
     [InlineData("", new[] { "--Director:Health:VirtualServices:0:Service=-t 127.0.0.1:80", "--Director:Health:VirtualServices:0:SorryServer=nowhere" }, "Director:Health:VirtualServices:0:SorryServer 'nowhere' must be ADDRESS or ADDRESS:PORT.")]
+    [InlineData("", new[] { "--Director:Forwarder=kernel" }, "Director:Forwarder 'kernel' must be proxy or dr")]
+    [InlineData("", new[] { "--Director:Forwarder=dr" }, "Director:DirectRouting:InterfaceName is required with Director:Forwarder=dr")]
+    [InlineData("", new[] { "--Director:Forwarder=dr", "--Director:DirectRouting:InterfaceName=eth0", "--Director:DirectRouting:Workers=many" }, "Director:DirectRouting:Workers 'many' must be a number")]
     public async Task Start_BadInput_ClearErrorNoStackTrace(string rules, string[] settings, string expected)
     {
         var directory = Directory.CreateTempSubdirectory("lbh-").FullName;

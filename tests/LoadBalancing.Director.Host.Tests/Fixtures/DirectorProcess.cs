@@ -39,18 +39,24 @@ internal sealed partial class DirectorProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
-    public static async Task<DirectorProcess> StartAsync(string directory, params string[] settings)
+    public static Task<DirectorProcess> StartAsync(string directory, params string[] settings) => StartAsync(null, directory, settings);
+
+    /// <summary>Starts the director inside network namespace <paramref name="netns"/> (<c>ip netns exec</c>, which execs it: same PID).</summary>
+    public static Task<DirectorProcess> StartInNamespaceAsync(string netns, string directory, params string[] settings) => StartAsync(netns, directory, settings);
+
+    private static async Task<DirectorProcess> StartAsync(string? netns, string directory, string[] settings)
     {
         // Through env --default-signal: a shell starts background jobs with SIGINT ignored and nohup ignores SIGHUP,
         // children inherit that and the runtime then installs no handler, so SIGHUP reloads would never arrive.
-        var start = new ProcessStartInfo("/usr/bin/env")
+        var start = new ProcessStartInfo(netns is null ? "/usr/bin/env" : "ip")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
             WorkingDirectory = directory,
         };
-        foreach (var arg in new[]
+        var prefix = netns is null ? [] : new[] { "netns", "exec", netns, "/usr/bin/env" };
+        foreach (var arg in prefix.Concat(new[]
         {
             "--default-signal", "dotnet", "exec", Dll,
             $"--Director:RulesFile={Path.Combine(directory, "rules")}",
@@ -58,7 +64,7 @@ internal sealed partial class DirectorProcess : IAsyncDisposable
             "--Logging:Console:FormatterName=simple",
             "--Logging:Console:FormatterOptions:SingleLine=true",
             "--Logging:LogLevel:Microsoft.Hosting.Lifetime=Information",
-        }.Concat(settings))
+        }).Concat(settings))
         {
             start.ArgumentList.Add(arg);
         }

@@ -1,0 +1,125 @@
+using System.Diagnostics;
+using LoadBalancing.Director.Host.Tests.Fixtures;
+
+namespace LoadBalancing.Director.Host.Tests.EndToEnd;
+
+/// <summary>
+/// <c>lb-director</c> as a Direct-Routing director (<c>Director:Forwarder=dr</c>), configured by its rules file, in the
+/// director namespace of the shipped LVS-DR lab (<c>Demo/dr-lab.sh</c>: client, director, two nginx real servers with
+/// the VIP on lo), driven by the real <c>lbadm</c> and real curl clients.
+/// </summary>
+public sealed class DirectRoutingHostTests
+{
+    private const string Vip = "10.77.0.100";
+    private static readonly CancellationToken Ct = TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task DrMode_GatewayServersInRulesFile_EveryServerAnswersRepliesBypassDirectorConnectionsListed()
+    {
+        RootLab.RequireOrSkip("lb-director in DR mode", "ip", "nginx", "nft", "ethtool", "curl");
+        var prefix = $"lbh{Random.Shared.Next(0x10000):x4}";
+        var script = Path.Combine(AppContext.BaseDirectory, "Demo", "dr-lab.sh");
+        var directory = Directory.CreateTempSubdirectory("lbh-dr-").FullName;
+        try
+        {
+            Assert.Equal(0, (await RunAsync("bash", script, "up", prefix, "2")).ExitCode);
+            await File.WriteAllTextAsync(
+                Path.Combine(directory, "rules"),
+                $"-A -t {Vip}:80 -s rr\n-a -t {Vip}:80 -r 10.77.0.21:80 -g -w 1\n-a -t {Vip}:80 -r 10.77.0.22:80 -g -w 1\n",
+                Ct);
+
+            await using var director = await DirectorProcess.StartInNamespaceAsync(
+                $"{prefix}-dir", directory, "--Director:Forwarder=dr", "--Director:DirectRouting:InterfaceName=eth0", "--Director:DirectRouting:Workers=1");
+            Assert.Contains("Direct routing on eth0", director.Output.Text, StringComparison.Ordinal);
+
+            // The forwarder resolves the real servers' MACs through the kernel's neighbour table first.
+            var clock = Stopwatch.StartNew();
+            while (await CurlAsync(prefix) is null)
+            {
+                Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"no answer through the VIP within 20 s:\n{director.Output.Text}");
+                await Task.Delay(250, Ct);
+            }
+
+            Assert.Equal(0, (await LbadmProcess.RunAsync(director.SocketAddress, "-Z")).ExitCode);
+            var answers = new List<string>();
+            for (var i = 0; i < 20; i++)
+            {
+                answers.Add(await CurlAsync(prefix) ?? "no answer");
+            }
+
+            // rr over two servers, one new connection per request: each serves 10.
+            Assert.Equal(10, answers.Count(a => a.StartsWith("rs1 ", StringComparison.Ordinal)));
+            Assert.Equal(10, answers.Count(a => a.StartsWith("rs2 ", StringComparison.Ordinal)));
+
+            // The director counts the client's packets and never sees a reply: DR replies go from the servers
+            // straight to the client, so OutPkts stay 0.
+            var stats = await LbadmProcess.RunAsync(director.SocketAddress, "-Ln --stats");
+            Assert.Equal(0, stats.ExitCode);
+            foreach (var server in new[] { "10.77.0.21:80", "10.77.0.22:80" })
+            {
+                var columns = stats.Stdout.Split('\n').Single(l => l.Contains($"-> {server}", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                Assert.Equal("10", columns[2]);            // Conns
+                Assert.True(long.Parse(columns[3], System.Globalization.CultureInfo.InvariantCulture) >= 10 * 4, stats.Stdout); // InPkts: SYN, ACK, request, FIN/ACKs
+                Assert.Equal("0", columns[4]);             // OutPkts
+            }
+
+            // The DR forwarder's connections are in the director's table (lbadm -Lnc).
+            var connections = await LbadmProcess.RunAsync(director.SocketAddress, "-Lnc");
+            Assert.Equal(0, connections.ExitCode);
+            Assert.Contains($"{Vip}:80", connections.Stdout, StringComparison.Ordinal);
+            Assert.Contains("10.77.0.21:80", connections.Stdout, StringComparison.Ordinal);
+            Assert.Contains("10.77.0.22:80", connections.Stdout, StringComparison.Ordinal);
+
+            Assert.Equal(0, await director.StopAsync());
+        }
+        finally
+        {
+            await RunAsync("bash", script, "down", prefix);
+            Directory.Delete(directory, recursive: true);
+        }
+
+        Assert.False(Directory.Exists("/var/run/netns") && Directory.GetFiles("/var/run/netns", $"{prefix}-*").Length > 0, "lab namespaces left behind");
+    }
+
+    [Fact]
+    public async Task DrMode_NoSuchInterface_ClearErrorNoStackTrace()
+    {
+        RootLab.RequireOrSkip("lb-director in DR mode", "ip", "nginx", "nft", "ethtool", "curl");
+        var directory = Directory.CreateTempSubdirectory("lbh-dr-").FullName;
+        try
+        {
+            await File.WriteAllTextAsync(Path.Combine(directory, "rules"), "", Ct);
+            var e = await Assert.ThrowsAsync<InvalidOperationException>(() => DirectorProcess.StartAsync(
+                directory, "--Director:Forwarder=dr", "--Director:DirectRouting:InterfaceName=nosuchif0"));
+            Assert.Matches(@"lb-director exited with [12] during start", e.Message);
+            Assert.Contains("lb-director: interface 'nosuchif0' not found", e.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", e.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    private static async Task<string?> CurlAsync(string prefix)
+    {
+        var (exitCode, output) = await RunAsync("ip", "netns", "exec", $"{prefix}-cli", "curl", "-s", "--max-time", "3", $"http://{Vip}/");
+        return exitCode == 0 && output.Length > 0 ? output.Trim() : null;
+    }
+
+    private static async Task<(int ExitCode, string Output)> RunAsync(string tool, params string[] args)
+    {
+        var start = new ProcessStartInfo(tool) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync(Ct);
+        var stderr = process.StandardError.ReadToEndAsync(Ct);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await stdout + await stderr);
+    }
+}
