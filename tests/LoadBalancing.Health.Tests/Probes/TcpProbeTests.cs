@@ -97,67 +97,72 @@ public sealed class TcpProbeTests
     [Fact]
     public async Task ProbeAsync_HandshakeNotOverAtOnce_WaitsAndReportsUp()
     {
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen(0);
-        var port = ((IPEndPoint)listener.LocalEndPoint!).Port;
-        var fillers = await FillAcceptQueueAsync(port);
-        try
-        {
-            var probe = HealthProbes.Tcp(new TcpProbeOptions { ConnectTimeout = TimeSpan.FromSeconds(10) }).ProbeAsync(FreePort.Loopback(port), Ct).AsTask();
-            await Task.Delay(300, Ct);
-            Assert.False(probe.IsCompleted, "the SYN should have been dropped while the accept queue was full");
-            foreach (var _ in fillers)
-            {
-                (await listener.AcceptAsync(Ct)).Dispose();
-            }
+        using var full = await FullListener.CreateAsync();
+        var probe = HealthProbes.Tcp(new TcpProbeOptions { ConnectTimeout = TimeSpan.FromSeconds(10) }).ProbeAsync(FreePort.Loopback(full.Port), Ct).AsTask();
+        await Task.Delay(300, Ct);
+        Assert.False(probe.IsCompleted, "the SYN should have been dropped while the accept queue was full");
+        await full.DrainAsync();
 
-            var result = await probe.WaitAsync(TimeSpan.FromSeconds(8), Ct);
-            Assert.True(result.IsUp, result.Reason);
-        }
-        finally
-        {
-            fillers.ForEach(f => f.Dispose());
-        }
+        var result = await probe.WaitAsync(TimeSpan.FromSeconds(8), Ct);
+        Assert.True(result.IsUp, result.Reason);
     }
 
     [Fact]
     public async Task ProbeAsync_HandshakeNeverCompletes_DownWithTimeout()
     {
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen(0);
-        var port = ((IPEndPoint)listener.LocalEndPoint!).Port;
-        var fillers = await FillAcceptQueueAsync(port);
-        try
-        {
-            var result = await HealthProbes.Tcp(new TcpProbeOptions { ConnectTimeout = TimeSpan.FromMilliseconds(400) }).ProbeAsync(FreePort.Loopback(port), Ct);
-            Assert.False(result.IsUp);
-            Assert.Contains("timeout after 400 ms", result.Reason);
-        }
-        finally
-        {
-            fillers.ForEach(f => f.Dispose());
-        }
+        using var full = await FullListener.CreateAsync();
+        var result = await HealthProbes.Tcp(new TcpProbeOptions { ConnectTimeout = TimeSpan.FromMilliseconds(400) }).ProbeAsync(FreePort.Loopback(full.Port), Ct);
+        Assert.False(result.IsUp);
+        Assert.Contains("timeout after 400 ms", result.Reason);
     }
 
-    // Connects until one connect no longer completes at once (its SYN was dropped: the queue is full).
-    private static async Task<List<Socket>> FillAcceptQueueAsync(int port)
+    /// <summary>A loopback listener (backlog 0) whose accept queue is full: connects until one no longer completes at once.</summary>
+    private sealed class FullListener : IDisposable
     {
-        var fillers = new List<Socket>();
-        for (var i = 0; i < 8; i++)
+        private readonly Socket _listener = new(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        private readonly List<Socket> _fillers = [];
+
+        private FullListener()
         {
-            var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            fillers.Add(socket);
-            var connect = socket.ConnectAsync(IPAddress.Loopback, port, Ct).AsTask();
-            if (await Task.WhenAny(connect, Task.Delay(200, Ct)) != connect)
+            _listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            _listener.Listen(0);
+        }
+
+        public int Port => ((IPEndPoint)_listener.LocalEndPoint!).Port;
+
+        public static async Task<FullListener> CreateAsync()
+        {
+            var full = new FullListener();
+            for (var i = 0; i < 8; i++)
             {
-                fillers.Remove(socket);
-                socket.Dispose();
-                return fillers;
+                var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                var connect = socket.ConnectAsync(IPAddress.Loopback, full.Port, Ct).AsTask();
+                if (await Task.WhenAny(connect, Task.Delay(200, Ct)) != connect)
+                {
+                    socket.Dispose();
+                    return full;
+                }
+
+                full._fillers.Add(socket);
+            }
+
+            full.Dispose();
+            throw new InvalidOperationException("the accept queue never filled");
+        }
+
+        /// <summary>Accepts the queued connections, so the queue has room again.</summary>
+        public async Task DrainAsync()
+        {
+            foreach (var _ in _fillers)
+            {
+                (await _listener.AcceptAsync(Ct)).Dispose();
             }
         }
 
-        throw new InvalidOperationException("the accept queue never filled");
+        public void Dispose()
+        {
+            _fillers.ForEach(f => f.Dispose());
+            _listener.Dispose();
+        }
     }
 }
