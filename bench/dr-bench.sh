@@ -3,6 +3,7 @@
 # Not run by CI. Needs root (network namespaces). Installs what it needs from Debian (apt-get update once).
 #
 #   bench/dr-bench.sh [-d SECONDS] [-r ROUNDS] [-p PPS] [-v "direct kernel ..."]
+#   (LB_LABHOST=path/to/lb-labhost.dll skips its build; LB_LABHOST_ENV="NAME=value ..." adds to its environment)
 #
 #   -d  seconds per load (default 5; every load is bounded by it)     -r  rounds, variants interleaved (default 3)
 #   -p  paced UDP rate for the CPU measurement (default 25000 pps)    -v  variants to run (default: all, in order)
@@ -127,7 +128,9 @@ start_labhost() { # mode
   mkfifo "$WORK/ctl"
   exec 9<>"$WORK/ctl"
   # ip netns exec execs the command, so $! is the forwarder's own PID.
-  ip netns exec "$DIR" dotnet "$LABHOST" --mode "$1" --vip "$VIP" --service tcp:80 --service "udp:$UDP_PORT" \
+  # LB_LABHOST_ENV="NAME=value ...": extra environment for the forwarder process (e.g. runtime settings to compare).
+  # shellcheck disable=SC2086
+  ip netns exec "$DIR" env ${LB_LABHOST_ENV:-} dotnet "$LABHOST" --mode "$1" --vip "$VIP" --service tcp:80 --service "udp:$UDP_PORT" \
     --server "$RS1:1" --server "$RS2:1" --scheduler wrr --workers 2 <"$WORK/ctl" >"$WORK/labhost.log" 2>&1 &
   HOST_PID=$!
   for _ in $(seq 150); do grep -q '^ready' "$WORK/labhost.log" && return 0; sleep 0.1; done
