@@ -38,7 +38,9 @@ public sealed class ConsulClientTimeoutTests
         await server.NextRequestAsync();
         time.Advance(TimeSpan.FromSeconds(10));
 
-        await Assert.ThrowsAsync<TimeoutException>(() => call.WaitAsync(TimeSpan.FromSeconds(20), Ct));
+        // The client's timeout carries the cancelled request; WaitAsync's own (the call never ending) would not.
+        var e = await Assert.ThrowsAsync<TimeoutException>(() => call.WaitAsync(TimeSpan.FromSeconds(20), Ct));
+        Assert.IsAssignableFrom<OperationCanceledException>(e.InnerException);
     }
 
     [Fact]
