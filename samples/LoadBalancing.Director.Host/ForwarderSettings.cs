@@ -1,4 +1,3 @@
-using System.Globalization;
 using LoadBalancing.Forwarding.DirectRouting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -39,48 +38,28 @@ internal static class ForwarderSettings
     [System.Runtime.Versioning.SupportedOSPlatform("linux")]
     private static string? TryAddDirectRouting(ILoadBalancingBuilder builder, IConfigurationSection section)
     {
-        var options = new DirectRoutingOptions { InterfaceName = section["InterfaceName"]?.Trim() ?? "" };
-        if (options.InterfaceName.Length == 0)
+        var reader = new SettingsReader(section);
+        var defaults = new DirectRoutingOptions();
+        var interfaceName = reader.String("InterfaceName");
+        if (interfaceName is null)
         {
-            return $"{DirectRoutingSection}:InterfaceName is required with {Key}=dr (the director's interface on the real servers' segment, e.g. eth0)";
+            reader.Problem("InterfaceName", $"is required with {Key}=dr (the director's interface on the real servers' segment, e.g. eth0)");
         }
 
-        if (section["Workers"] is { } workers)
+        var workers = reader.Int("Workers", defaults.Workers, 0, 256);
+        var useRing = reader.Bool("UseReceiveRing", defaults.UseReceiveRing);
+        var batchDelay = reader.Int("BatchDelayMicroseconds", (int)defaults.BatchDelay.TotalMicroseconds, 0, 10_000);
+        if (reader.Problems.Count > 0)
         {
-            if (!int.TryParse(workers, NumberStyles.None, CultureInfo.InvariantCulture, out var count) || count > 256)
-            {
-                return $"{DirectRoutingSection}:Workers '{workers}' must be a number from 0 (one per processor) to 256";
-            }
-
-            options.Workers = count;
-        }
-
-        if (section["UseReceiveRing"] is { } ring)
-        {
-            if (!bool.TryParse(ring, out var useRing))
-            {
-                return $"{DirectRoutingSection}:UseReceiveRing '{ring}' must be true or false";
-            }
-
-            options.UseReceiveRing = useRing;
-        }
-
-        if (section["BatchDelayMicroseconds"] is { } delay)
-        {
-            if (!int.TryParse(delay, NumberStyles.None, CultureInfo.InvariantCulture, out var microseconds) || microseconds > 10_000)
-            {
-                return $"{DirectRoutingSection}:BatchDelayMicroseconds '{delay}' must be a number from 0 to 10000";
-            }
-
-            options.BatchDelay = TimeSpan.FromMicroseconds(microseconds);
+            return reader.Problems[0];
         }
 
         builder.AddDirectRoutingForwarder(o =>
         {
-            o.InterfaceName = options.InterfaceName;
-            o.Workers = options.Workers;
-            o.UseReceiveRing = options.UseReceiveRing;
-            o.BatchDelay = options.BatchDelay;
+            o.InterfaceName = interfaceName!;
+            o.Workers = workers;
+            o.UseReceiveRing = useRing;
+            o.BatchDelay = TimeSpan.FromMicroseconds(batchDelay);
         });
         builder.Services.AddHostedService<DirectRoutingForwarderHostedService>();
         return null;

@@ -21,7 +21,7 @@ internal static class HealthSettings
     /// <returns>The problems, each naming its setting; empty when the settings are valid (and registered).</returns>
     public static IReadOnlyList<string> TryAdd(ILoadBalancingBuilder builder, IConfiguration configuration)
     {
-        var reader = new Reader(configuration.GetSection(Section));
+        var reader = new SettingsReader(configuration.GetSection(Section));
         var checks = ReadChecks(reader);
         var quorums = ReadQuorums(reader);
         var outliers = ReadOutlierDetection(reader);
@@ -49,7 +49,7 @@ internal static class HealthSettings
         return [];
     }
 
-    private static (bool Enabled, HealthCheckPolicy Policy) ReadChecks(Reader reader)
+    private static (bool Enabled, HealthCheckPolicy Policy) ReadChecks(SettingsReader reader)
     {
         var section = reader.Child("Checks");
         var defaults = new HealthCheckPolicy();
@@ -68,7 +68,7 @@ internal static class HealthSettings
         return (section.Bool("Enabled", true), policy);
     }
 
-    private static OutlierDetectionOptions? ReadOutlierDetection(Reader reader)
+    private static OutlierDetectionOptions? ReadOutlierDetection(SettingsReader reader)
     {
         var section = reader.Child("OutlierDetection");
         if (!section.Bool("Enabled", false))
@@ -113,7 +113,7 @@ internal static class HealthSettings
     }
 
     /// <summary>Reads <c>VirtualServices:N</c>: <c>Service</c> (<c>-t|-u ADDRESS:PORT</c> or <c>-f MARK</c>), <c>Quorum</c>, <c>Hysteresis</c>, <c>SorryServer</c>, <c>SorryServerWeight</c>, <c>SorryServerMethod</c>.</summary>
-    private static Dictionary<VirtualServiceKey, Func<VirtualServiceKey, QuorumPolicy>> ReadQuorums(Reader reader)
+    private static Dictionary<VirtualServiceKey, Func<VirtualServiceKey, QuorumPolicy>> ReadQuorums(SettingsReader reader)
     {
         var result = new Dictionary<VirtualServiceKey, Func<VirtualServiceKey, QuorumPolicy>>();
         foreach (var entry in reader.Children("VirtualServices"))
@@ -253,80 +253,4 @@ internal static class HealthSettings
         "-i" or "i" or "tunnel" or "tun" or "ipip" => ForwardingMethod.Tunnel,
         _ => null,
     };
-
-    /// <summary>Reads one configuration section, collecting problems with the full setting name.</summary>
-    private sealed class Reader(IConfigurationSection section, List<string>? problems = null)
-    {
-        public List<string> Problems { get; } = problems ?? [];
-
-        public Reader Child(string key) => new(section.GetSection(key), Problems);
-
-        public IEnumerable<Reader> Children(string key) => section.GetSection(key).GetChildren().Select(c => new Reader(c, Problems));
-
-        public string? String(string key) => section[key] is { Length: > 0 } value ? value.Trim() : null;
-
-        public int Int(string key, int fallback)
-        {
-            if (String(key) is not { } text)
-            {
-                return fallback;
-            }
-
-            if (int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value))
-            {
-                return value;
-            }
-
-            Problem(key, $"'{text}' must be a whole number");
-            return fallback;
-        }
-
-        public bool Bool(string key, bool fallback)
-        {
-            if (String(key) is not { } text)
-            {
-                return fallback;
-            }
-
-            if (bool.TryParse(text, out var value))
-            {
-                return value;
-            }
-
-            Problem(key, $"'{text}' must be true or false");
-            return fallback;
-        }
-
-        public TimeSpan Time(string key, TimeSpan fallback)
-        {
-            if (String(key) is not { } text)
-            {
-                return fallback;
-            }
-
-            if (double.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var seconds) && seconds <= TimeSpan.MaxValue.TotalSeconds / 2)
-            {
-                return TimeSpan.FromSeconds(seconds);
-            }
-
-            if (TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var value) && value >= TimeSpan.Zero)
-            {
-                return value;
-            }
-
-            Problem(key, $"'{text}' must be a number of seconds (e.g. 2.5) or a time span (e.g. 00:00:05)");
-            return fallback;
-        }
-
-        public void Problem(string key, string message) => Problems.Add($"{section.Path}:{key} {message}.");
-
-        /// <summary>Adds a policy's own validation messages, which start with the property name.</summary>
-        public void Report(IEnumerable<string> messages)
-        {
-            foreach (var message in messages)
-            {
-                Problems.Add($"{section.Path}:{message}");
-            }
-        }
-    }
 }

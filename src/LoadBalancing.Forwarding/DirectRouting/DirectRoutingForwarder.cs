@@ -43,6 +43,7 @@ public sealed partial class DirectRoutingForwarder : IAsyncDisposable, IDisposab
     private readonly Lock _filterLock = new();
     private NeighbourResolver? _resolver;
     private ITimer? _expiry;
+    private Timer? _kernelStatistics;
     private DirectRoutingEngine? _engine;
     private NetworkAddress[] _virtualAddresses = [];
     private volatile bool _stopping;
@@ -124,6 +125,9 @@ public sealed partial class DirectRoutingForwarder : IAsyncDisposable, IDisposab
             _expiry = Connections.StartExpiryTimer();
         }
 
+        // Once a second, off the data path: what the kernel dropped because a ring was full.
+        _kernelStatistics = new Timer(static state => ((DirectRoutingForwarder)state!).ReadKernelDrops(), this, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+
         foreach (var socket in _sockets)
         {
             var worker = new Thread(() => Work(socket)) { IsBackground = true, Name = $"lb-dr-{_workers.Count}" };
@@ -203,7 +207,7 @@ public sealed partial class DirectRoutingForwarder : IAsyncDisposable, IDisposab
             {
                 if (socket.Ring is { } ring)
                 {
-                    RunRing(socket, ring, batch!);
+                    RunRing(ring, batch!);
                 }
                 else
                 {
@@ -219,12 +223,11 @@ public sealed partial class DirectRoutingForwarder : IAsyncDisposable, IDisposab
         }
     }
 
-    private void RunRing(PacketSocket socket, PacketRing ring, SendBatch batch)
+    private void RunRing(PacketRing ring, SendBatch batch)
     {
         var handler = new RingForwardingHandler(_engine!, batch, Statistics);
         var timeoutMs = (int)_options.ReceivePollInterval.TotalMilliseconds;
         var batchDelayNs = (long)(Math.Clamp(_options.BatchDelay.Ticks, 0, TimeSpan.TicksPerMillisecond * 10) * 100);
-        var nextStatistics = Environment.TickCount64;
         while (!_stopping)
         {
             var handled = ring.ProcessBatch(ref handler, timeoutMs);
@@ -233,27 +236,14 @@ public sealed partial class DirectRoutingForwarder : IAsyncDisposable, IDisposab
                 // Let the next frames gather in the ring: the following batch then costs one wake-up for several.
                 LibC.Sleep(batchDelayNs);
             }
-
-            if (Environment.TickCount64 >= nextStatistics)
-            {
-                Statistics.CountKernelDrops(socket.ReadKernelDrops());
-                nextStatistics = Environment.TickCount64 + 1000;
-            }
         }
     }
 
     private void RunReceive(PacketSocket socket, byte[] buffer)
     {
         var engine = _engine!;
-        var nextStatistics = Environment.TickCount64;
         while (!_stopping)
         {
-            if (Environment.TickCount64 >= nextStatistics)
-            {
-                Statistics.CountKernelDrops(socket.ReadKernelDrops());
-                nextStatistics = Environment.TickCount64 + 1000;
-            }
-
             var length = socket.Receive(buffer);
             if (length <= 0)
             {
@@ -307,6 +297,23 @@ public sealed partial class DirectRoutingForwarder : IAsyncDisposable, IDisposab
         }
     }
 
+    private void ReadKernelDrops()
+    {
+        lock (_filterLock)
+        {
+            // Under the lock StopAsync passes before it closes the sockets, as OnServicesChanged.
+            if (Volatile.Read(ref _state) != 1)
+            {
+                return;
+            }
+
+            foreach (var socket in _sockets)
+            {
+                Statistics.CountKernelDrops(socket.ReadKernelDrops());
+            }
+        }
+    }
+
     private NetworkAddress[] CurrentVirtualAddresses()
         => [.. _services.Services.Where(s => !s.Key.IsFirewallMark).Select(s => s.Key.Address).Distinct().Order()];
 
@@ -317,6 +324,8 @@ public sealed partial class DirectRoutingForwarder : IAsyncDisposable, IDisposab
     {
         _expiry?.Dispose();
         _expiry = null;
+        _kernelStatistics?.Dispose();
+        _kernelStatistics = null;
         _resolver?.Dispose();
         _resolver = null;
         foreach (var socket in _sockets)

@@ -31,7 +31,7 @@ public sealed class DirectRoutingStatistics
 
     /// <summary>
     /// Gets the frames the kernel dropped before the forwarder saw them because a receive ring was full (the
-    /// sockets' <c>PACKET_STATISTICS</c>, read by the workers about once a second): the forwarder is overloaded.
+    /// sockets' <c>PACKET_STATISTICS</c>, read about once a second): the forwarder is overloaded.
     /// </summary>
     public long KernelDrops => Volatile.Read(ref _kernelDrops);
 

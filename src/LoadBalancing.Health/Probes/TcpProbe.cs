@@ -15,26 +15,28 @@ internal sealed class TcpProbe(TcpProbeOptions options, TimeProvider timeProvide
 
     public ValueTask<ProbeResult> ProbeAsync(ProbeTarget target, CancellationToken cancellationToken)
     {
-        var port = options.Port != 0 ? options.Port : target.Port;
+        if (options.Port != 0)
+        {
+            target = target with { Port = options.Port };
+        }
+
         if (OperatingSystem.IsLinux() && !cancellationToken.IsCancellationRequested)
         {
-            switch (LinuxTcpConnect.Start(target.Address, port, options.AbortiveClose, out var descriptor, out var error))
+            switch (LinuxTcpConnect.Start(target.Address, target.Port, options.AbortiveClose, out var descriptor, out var error))
             {
                 case LinuxTcpConnect.Outcome.Connected:
                     return ValueTask.FromResult(ProbeResult.Up());
                 case LinuxTcpConnect.Outcome.Failed:
-                    return ValueTask.FromResult(ProbeResult.Down(string.Create(CultureInfo.InvariantCulture, $"connect {Format(target, port)}: {error}")));
+                    return ValueTask.FromResult(ProbeResult.Down(string.Create(CultureInfo.InvariantCulture, $"connect {target}: {error}")));
                 default:
-                    return WaitForConnectionAsync(new Socket(new SafeSocketHandle(descriptor, ownsHandle: true)), target, port, cancellationToken);
+                    return WaitForConnectionAsync(new Socket(new SafeSocketHandle(descriptor, ownsHandle: true)), target, cancellationToken);
             }
         }
 
-        return ConnectAsync(target, port, cancellationToken);
+        return ConnectAsync(target, cancellationToken);
     }
 
-    private static string Format(ProbeTarget target, int port) => target.Address.IsIPv6 ? $"[{target.Address}]:{port}" : $"{target.Address}:{port}";
-
-    private async ValueTask<ProbeResult> WaitForConnectionAsync(Socket socket, ProbeTarget target, int port, CancellationToken cancellationToken)
+    private async ValueTask<ProbeResult> WaitForConnectionAsync(Socket socket, ProbeTarget target, CancellationToken cancellationToken)
     {
         using var deadline = new ProbeDeadline(options.ConnectTimeout, timeProvider, cancellationToken);
         using (socket)
@@ -46,18 +48,18 @@ internal sealed class TcpProbe(TcpProbeOptions options, TimeProvider timeProvide
             }
             catch (SocketException ex)
             {
-                return ProbeResult.Down($"connect {Format(target, port)}: {ex.SocketErrorCode}");
+                return ProbeResult.Down($"connect {target}: {ex.SocketErrorCode}");
             }
             catch (OperationCanceledException) when (deadline.IsExpired)
             {
-                return ProbeResult.Down($"connect {Format(target, port)}: timeout after {options.ConnectTimeout.TotalMilliseconds:0} ms");
+                return ProbeResult.Down($"connect {target}: timeout after {options.ConnectTimeout.TotalMilliseconds:0} ms");
             }
         }
     }
 
-    private async ValueTask<ProbeResult> ConnectAsync(ProbeTarget target, int port, CancellationToken cancellationToken)
+    private async ValueTask<ProbeResult> ConnectAsync(ProbeTarget target, CancellationToken cancellationToken)
     {
-        var endPoint = target.ToIPEndPoint(port);
+        var endPoint = target.ToIPEndPoint();
         using var deadline = new ProbeDeadline(options.ConnectTimeout, timeProvider, cancellationToken);
         using var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
