@@ -1,6 +1,7 @@
 using System.Runtime.Versioning;
 using LoadBalancing.Connections;
 using LoadBalancing.Forwarding.DirectRouting;
+using LoadBalancing.Health.Outliers;
 using LoadBalancing.Runtime;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
@@ -15,7 +16,9 @@ public static class DirectRoutingBuilderExtensions
     /// the registered <see cref="ConnectionTable"/> (one is registered on the registered <see cref="TimeProvider"/>
     /// if there is none yet), so the director's connection listing (<c>lbadm -Lnc</c>) shows its connections.
     /// The host starts it (<see cref="DirectRoutingForwarder.StartAsync"/>, e.g. from a hosted service) and stops it
-    /// by disposing the provider or calling <see cref="DirectRoutingForwarder.StopAsync"/>.
+    /// by disposing the provider or calling <see cref="DirectRoutingForwarder.StopAsync"/>. When an
+    /// <see cref="IPassiveHealthReporter"/> is registered (<c>AddOutlierDetection</c>, in any order), the forwarder
+    /// reports the TCP handshakes it sees to it (<see cref="DirectRoutingPassiveHealthExtensions.ReportTo"/>).
     /// </summary>
     /// <param name="builder">The builder from <c>AddLoadBalancing()</c>.</param>
     /// <param name="configure">Sets the options; <see cref="DirectRoutingOptions.InterfaceName"/> is required.</param>
@@ -29,11 +32,22 @@ public static class DirectRoutingBuilderExtensions
         configure(options);
         builder.Services.TryAddSingleton(options);
         builder.Services.TryAddSingleton(sp => new ConnectionTable(sp.GetService<TimeProvider>()));
-        builder.Services.TryAddSingleton(sp => new DirectRoutingForwarder(
-            sp.GetRequiredService<ServiceTable>(),
-            sp.GetRequiredService<DirectRoutingOptions>(),
-            sp.GetRequiredService<ConnectionTable>(),
-            sp.GetService<ILogger<DirectRoutingForwarder>>()));
+        builder.Services.TryAddSingleton(sp =>
+        {
+            var forwarder = new DirectRoutingForwarder(
+                sp.GetRequiredService<ServiceTable>(),
+                sp.GetRequiredService<DirectRoutingOptions>(),
+                sp.GetRequiredService<ConnectionTable>(),
+                sp.GetService<ILogger<DirectRoutingForwarder>>());
+
+            // The bridge lives as long as the forwarder and its table (singletons), so it is not disposed.
+            if (sp.GetService<IPassiveHealthReporter>() is { } reporter)
+            {
+                _ = forwarder.ReportTo(reporter);
+            }
+
+            return forwarder;
+        });
         return builder;
     }
 }

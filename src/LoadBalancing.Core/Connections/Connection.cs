@@ -22,6 +22,7 @@ public sealed class Connection
     private byte _state;
     private long _expiresMilliseconds;
     private int _controlCount;
+    private HandshakeProgress _handshake;
 
     internal Connection(
         ConnectionKey key,
@@ -159,13 +160,21 @@ public sealed class Connection
     /// Applies one packet to the protocol state machine (<c>set_tcp_state</c>, <c>udp_state_transition</c>,
     /// <c>set_sctp_state</c>) and moves the entry between ActiveConn and InActConn. Call under the lock.
     /// </summary>
-    internal void Transition(PacketDirection direction, in PacketInfo packet, ConnectionTableOptions options)
+    /// <returns>What the packet says about the real server's answer to a one-way TCP handshake (see <see cref="IHandshakeObserver"/>).</returns>
+    internal HandshakeSignal Transition(PacketDirection direction, in PacketInfo packet, ConnectionTableOptions options)
     {
+        var signal = HandshakeSignal.None;
         switch (Key.Protocol)
         {
             case (int)ServiceProtocol.Tcp:
                 direction = ResolveDirection(direction);
-                var tcp = TcpStates.Next(direction, packet.TcpFlags, _state);
+                var previous = _state;
+                var tcp = TcpStates.Next(direction, packet.TcpFlags, previous);
+                if (direction == PacketDirection.InputOnly)
+                {
+                    signal = ObserveHandshake(previous, tcp, packet.TcpFlags);
+                }
+
                 SetState(tcp, TcpStates.IsActive(tcp), tcp == TcpStates.Established);
                 TimeoutMilliseconds = TcpStates.TimeoutMilliseconds(_state, options.Timeouts);
                 break;
@@ -187,7 +196,17 @@ public sealed class Connection
 
                 break;
         }
+
+        return signal;
     }
+
+    /// <summary>
+    /// Whether the entry expires as an unanswered one-way handshake: still in SYN_RECV after a single SYN (a
+    /// retransmission was already reported). Call under the lock.
+    /// </summary>
+    internal bool IsUnansweredHandshake
+        => Key.Protocol == (int)ServiceProtocol.Tcp && _state == TcpStates.SynRecv && _handshake == HandshakeProgress.Sent
+            && (_flags & ConnectionFlags.NoOutput) != 0;
 
     /// <summary>Counts the entry on its server (<c>ip_vs_bind_dest</c>).</summary>
     internal void Bind() => Destination.Bind(CountKind);
@@ -199,6 +218,38 @@ public sealed class Connection
         => (_flags & ConnectionFlags.Template) != 0 ? ConnectionCountKind.Template
             : (_flags & ConnectionFlags.Inactive) != 0 ? ConnectionCountKind.Inactive
             : ConnectionCountKind.Active;
+
+    /// <summary>
+    /// Reads the client's half of a handshake: a SYN that enters SYN_RECV starts one, a SYN while in SYN_RECV is
+    /// a retransmission (the server's SYN-ACK did not arrive), SYN_RECV → ESTABLISHED means it did.
+    /// </summary>
+    private HandshakeSignal ObserveHandshake(byte previous, byte next, TcpFlags flags)
+    {
+        if (next == TcpStates.SynRecv && (flags & TcpFlags.Syn) != 0)
+        {
+            if (previous != TcpStates.SynRecv)
+            {
+                _handshake = HandshakeProgress.Sent;
+                return HandshakeSignal.None;
+            }
+
+            if (_handshake == HandshakeProgress.Sent && (flags & TcpFlags.Ack) == 0)
+            {
+                _handshake = HandshakeProgress.Retransmitted;
+                return HandshakeSignal.Retransmitted;
+            }
+
+            return HandshakeSignal.None;
+        }
+
+        if (previous == TcpStates.SynRecv && next == TcpStates.Established && _handshake != HandshakeProgress.None)
+        {
+            _handshake = HandshakeProgress.None;
+            return HandshakeSignal.Answered;
+        }
+
+        return HandshakeSignal.None;
+    }
 
     /// <summary>NOOUTPUT entries use the INPUT-ONLY table until an OUTPUT packet proves replies pass the director.</summary>
     private PacketDirection ResolveDirection(PacketDirection direction)
@@ -250,5 +301,12 @@ public sealed class Connection
         {
             template._state = TemplateAssured;
         }
+    }
+
+    private enum HandshakeProgress : byte
+    {
+        None,
+        Sent,
+        Retransmitted,
     }
 }

@@ -19,11 +19,16 @@ public sealed partial class ConnectionTable
             _due.Clear();
             _wheel.Advance(now / 1000, _due);
             var removed = 0;
+            var observer = HandshakeObserver;
             foreach (var connection in _due)
             {
-                if (ExpireDue(connection, now))
+                if (ExpireDue(connection, now, out var unanswered))
                 {
                     removed++;
+                    if (unanswered)
+                    {
+                        observer?.Unanswered(connection.Destination);
+                    }
                 }
             }
 
@@ -87,8 +92,9 @@ public sealed partial class ConnectionTable
     }
 
     /// <summary>A timer-wheel entry came due: expire it, or re-arm it when its timer was extended or it still controls entries.</summary>
-    private bool ExpireDue(Connection connection, long now)
+    private bool ExpireDue(Connection connection, long now, out bool unanswered)
     {
+        unanswered = false;
         lock (connection.SyncRoot)
         {
             if (connection.IsDead)
@@ -114,6 +120,7 @@ public sealed partial class ConnectionTable
                 return false;
             }
 
+            unanswered = connection.IsUnansweredHandshake;
             Remove(connection);
             return true;
         }

@@ -37,6 +37,7 @@ public sealed partial class ConnectionTable
     private readonly ConcurrentDictionary<ConnectionKey, Connection> _templates = new();
     private readonly ConcurrentDictionary<Connection, byte> _invalidatedTemplates = new();
     private ConnectionTableOptions _options;
+    private IHandshakeObserver? _handshakeObserver;
 
     /// <summary>Initializes a new, empty table.</summary>
     /// <param name="timeProvider">The clock for timeouts; <see cref="TimeProvider.System"/> when <see langword="null"/>.</param>
@@ -58,6 +59,16 @@ public sealed partial class ConnectionTable
             ArgumentNullException.ThrowIfNull(value);
             Volatile.Write(ref _options, value);
         }
+    }
+
+    /// <summary>
+    /// Gets or sets who is told how one-way TCP handshakes (Direct Routing, tunnelling) end: the passive health
+    /// signal of a forwarder that sees only client → server packets. <see langword="null"/> (the default) tells nobody.
+    /// </summary>
+    public IHandshakeObserver? HandshakeObserver
+    {
+        get => Volatile.Read(ref _handshakeObserver);
+        set => Volatile.Write(ref _handshakeObserver, value);
     }
 
     /// <summary>Gets the number of client entries (templates not included).</summary>
@@ -223,6 +234,7 @@ public sealed partial class ConnectionTable
             return PacketDecision.Drop;
         }
 
+        HandshakeSignal signal;
         lock (connection.SyncRoot)
         {
             if (connection.IsDead)
@@ -231,8 +243,13 @@ public sealed partial class ConnectionTable
             }
 
             CountInbound(destination, packet.Length);
-            connection.Transition(PacketDirection.Input, in packet, options);
+            signal = connection.Transition(PacketDirection.Input, in packet, options);
             connection.RestartTimer(now, _wheel);
+        }
+
+        if (signal != HandshakeSignal.None)
+        {
+            Signal(signal, destination);
         }
 
         return PacketDecision.ForConnection(connection);
@@ -245,6 +262,24 @@ public sealed partial class ConnectionTable
         {
             destination.Statistics.AddInbound(length);
             destination.Service.Statistics.AddInbound(length);
+        }
+    }
+
+    private void Signal(HandshakeSignal signal, RealServerState destination)
+    {
+        var observer = HandshakeObserver;
+        if (observer is null)
+        {
+            return;
+        }
+
+        if (signal == HandshakeSignal.Answered)
+        {
+            observer.Answered(destination);
+        }
+        else
+        {
+            observer.Retransmitted(destination);
         }
     }
 
