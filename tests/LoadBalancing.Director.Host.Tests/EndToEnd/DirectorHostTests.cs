@@ -10,70 +10,57 @@ namespace LoadBalancing.Director.Host.Tests.EndToEnd;
 /// The real <c>lb-director</c> process, driven only through the real <c>lbadm</c> process and the gRPC API, forwarding
 /// real HTTP traffic through its userspace proxy on 127.0.0.1 to real servers on 127.0.0.2-4.
 /// </summary>
-public sealed class DirectorHostTests : IAsyncLifetime
+public sealed class DirectorHostTests : HostTestBed
 {
     private static readonly TimeSpan LogTimeout = TimeSpan.FromSeconds(30);
-    private readonly string _directory = Directory.CreateTempSubdirectory("lbh-").FullName;
-    private readonly HttpRealServer[] _servers = HttpRealServer.StartThree();
-    private readonly IPEndPoint _vip = Traffic.FreeVirtualService();
 
-    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
-
-    public async ValueTask DisposeAsync()
-    {
-        foreach (var server in _servers)
-        {
-            await server.DisposeAsync();
-        }
-
-        Directory.Delete(_directory, recursive: true);
-    }
+    public DirectorHostTests() => ServeThree();
 
     [Fact]
     public async Task AddServer_Live_TakesTraffic()
     {
         WriteRules(1);
-        await using var director = await DirectorProcess.StartAsync(_directory);
-        var before = await Traffic.SendAsync(_vip, 6);
+        await using var director = await DirectorProcess.StartAsync(WorkDirectory);
+        var before = await Traffic.SendAsync(Vip, 6);
         Assert.Equal(new Dictionary<string, int> { ["rs1"] = 6 }, before);
 
-        await LbadmProcess.RunOkAsync(director.SocketAddress, $"-a -t {_vip} -r {_servers[1].EndPoint} -m -w 1");
+        await LbadmProcess.RunOkAsync(director.SocketAddress, $"-a -t {Vip} -r {Servers[1].EndPoint} -m -w 1");
 
-        Assert.Contains($"  -> {_servers[1].EndPoint}", await LbadmProcess.RunOkAsync(director.SocketAddress, "-Ln"), StringComparison.Ordinal);
-        var after = await Traffic.SendAsync(_vip, 10);
+        Assert.Contains($"  -> {Servers[1].EndPoint}", await LbadmProcess.RunOkAsync(director.SocketAddress, "-Ln"), StringComparison.Ordinal);
+        var after = await Traffic.SendAsync(Vip, 10);
         Assert.Equal(new Dictionary<string, int> { ["rs1"] = 5, ["rs2"] = 5 }, after);
-        Assert.Equal(5, _servers[1].Requests);
+        Assert.Equal(5, Servers[1].Requests);
     }
 
     [Fact]
     public async Task EditServer_WeightZero_NewConnectionsAvoidIt()
     {
         WriteRules(3);
-        await using var director = await DirectorProcess.StartAsync(_directory);
-        var before = await Traffic.SendAsync(_vip, 9);
+        await using var director = await DirectorProcess.StartAsync(WorkDirectory);
+        var before = await Traffic.SendAsync(Vip, 9);
         Assert.Equal(new Dictionary<string, int> { ["rs1"] = 3, ["rs2"] = 3, ["rs3"] = 3 }, before);
 
-        await LbadmProcess.RunOkAsync(director.SocketAddress, $"-e -t {_vip} -r {_servers[1].EndPoint} -m -w 0");
+        await LbadmProcess.RunOkAsync(director.SocketAddress, $"-e -t {Vip} -r {Servers[1].EndPoint} -m -w 0");
 
         var listing = await LbadmProcess.RunOkAsync(director.SocketAddress, "-Ln");
-        Assert.Matches($@"  -> {Regex(_servers[1].EndPoint)}\s+Masq\s+0\s", listing);
-        var after = await Traffic.SendAsync(_vip, 20);
+        Assert.Matches($@"  -> {Regex(Servers[1].EndPoint)}\s+Masq\s+0\s", listing);
+        var after = await Traffic.SendAsync(Vip, 20);
         Assert.Equal(new Dictionary<string, int> { ["rs1"] = 10, ["rs3"] = 10 }, after);
-        Assert.Equal(3, _servers[1].Requests);
+        Assert.Equal(3, Servers[1].Requests);
     }
 
     [Fact]
     public async Task Restart_AfterLbadmChanges_SameState()
     {
         WriteRules(1);
-        var director = await DirectorProcess.StartAsync(_directory);
+        var director = await DirectorProcess.StartAsync(WorkDirectory);
         string listing, saved, timeouts;
         try
         {
-            await LbadmProcess.RunOkAsync(director.SocketAddress, $"-a -t {_vip} -r {_servers[1].EndPoint} -m -w 3 -x 100 -y 50");
-            await LbadmProcess.RunOkAsync(director.SocketAddress, $"-a -t {_vip} -r {_servers[2].EndPoint} -m -w 0");
-            await LbadmProcess.RunOkAsync(director.SocketAddress, $"-E -t {_vip} -s wrr");
-            await LbadmProcess.RunOkAsync(director.SocketAddress, $"-A -u 127.0.0.1:{_vip.Port} -s sh");
+            await LbadmProcess.RunOkAsync(director.SocketAddress, $"-a -t {Vip} -r {Servers[1].EndPoint} -m -w 3 -x 100 -y 50");
+            await LbadmProcess.RunOkAsync(director.SocketAddress, $"-a -t {Vip} -r {Servers[2].EndPoint} -m -w 0");
+            await LbadmProcess.RunOkAsync(director.SocketAddress, $"-E -t {Vip} -s wrr");
+            await LbadmProcess.RunOkAsync(director.SocketAddress, $"-A -u 127.0.0.1:{Vip.Port} -s sh");
             await LbadmProcess.RunOkAsync(director.SocketAddress, "--set 1000 60 30");
             listing = await LbadmProcess.RunOkAsync(director.SocketAddress, "-Ln");
             saved = await LbadmProcess.RunOkAsync(director.SocketAddress, "-Sn");
@@ -85,7 +72,7 @@ public sealed class DirectorHostTests : IAsyncLifetime
             await director.DisposeAsync();
         }
 
-        await using var restarted = await DirectorProcess.StartAsync(_directory);
+        await using var restarted = await DirectorProcess.StartAsync(WorkDirectory);
 
         Assert.Equal(listing, await LbadmProcess.RunOkAsync(restarted.SocketAddress, "-Ln"));
         Assert.Equal(saved, await LbadmProcess.RunOkAsync(restarted.SocketAddress, "-Sn"));
@@ -93,19 +80,19 @@ public sealed class DirectorHostTests : IAsyncLifetime
         Assert.Equal(timeouts, await LbadmProcess.RunOkAsync(restarted.SocketAddress, "-L --timeout"));
 
         // wrr 1:3, rs3 quiesced: 8 requests go 2/6.
-        Assert.Equal(new Dictionary<string, int> { ["rs1"] = 2, ["rs2"] = 6 }, await Traffic.SendAsync(_vip, 8));
+        Assert.Equal(new Dictionary<string, int> { ["rs1"] = 2, ["rs2"] = 6 }, await Traffic.SendAsync(Vip, 8));
     }
 
     [Fact]
     public async Task Reload_BrokenRulesFile_OldTableKeepsServing()
     {
         WriteRules(2);
-        await using var director = await DirectorProcess.StartAsync(_directory);
+        await using var director = await DirectorProcess.StartAsync(WorkDirectory);
         var listing = await LbadmProcess.RunOkAsync(director.SocketAddress, "-Ln");
 
         // File change (watched, debounced): a syntax error on line 3.
         var mark = director.Output.LineCount;
-        await File.WriteAllTextAsync(director.RulesFile, $"-A -t {_vip} -s rr\n-a -t {_vip} -r {_servers[0].EndPoint} -m\n-a -t {_vip} -r\n", TestContext.Current.CancellationToken);
+        await File.WriteAllTextAsync(director.RulesFile, $"-A -t {Vip} -s rr\n-a -t {Vip} -r {Servers[0].EndPoint} -m\n-a -t {Vip} -r\n", TestContext.Current.CancellationToken);
         var logged = await director.Output.WaitForLineAsync(LogTimeout, mark, "rejected (file changed); the running table stays", "line 3");
         Assert.Contains(director.RulesFile, logged, StringComparison.Ordinal);
 
@@ -116,10 +103,10 @@ public sealed class DirectorHostTests : IAsyncLifetime
 
         Assert.False(director.HasExited);
         Assert.Equal(listing, await LbadmProcess.RunOkAsync(director.SocketAddress, "-Ln"));
-        Assert.Equal(new Dictionary<string, int> { ["rs1"] = 3, ["rs2"] = 3 }, await Traffic.SendAsync(_vip, 6));
+        Assert.Equal(new Dictionary<string, int> { ["rs1"] = 3, ["rs2"] = 3 }, await Traffic.SendAsync(Vip, 6));
 
         // An operator change while the file is broken is refused (it would overwrite the file), naming the line.
-        var refused = await LbadmProcess.RunAsync(director.SocketAddress, $"-a -t {_vip} -r {_servers[2].EndPoint} -m");
+        var refused = await LbadmProcess.RunAsync(director.SocketAddress, $"-a -t {Vip} -r {Servers[2].EndPoint} -m");
         Assert.NotEqual(0, refused.ExitCode);
         Assert.Contains("line 3", refused.Stderr, StringComparison.Ordinal);
 
@@ -127,21 +114,21 @@ public sealed class DirectorHostTests : IAsyncLifetime
         mark = director.Output.LineCount;
         WriteRules(3);
         await director.Output.WaitForLineAsync(LogTimeout, mark, "reloaded (file changed): 1 services");
-        Assert.Equal(new Dictionary<string, int> { ["rs1"] = 2, ["rs2"] = 2, ["rs3"] = 2 }, await Traffic.SendAsync(_vip, 6));
+        Assert.Equal(new Dictionary<string, int> { ["rs1"] = 2, ["rs2"] = 2, ["rs3"] = 2 }, await Traffic.SendAsync(Vip, 6));
     }
 
     [Fact]
     public async Task Api_TcpWithoutToken_UnauthenticatedAndNothingChanges()
     {
         WriteRules(1);
-        await using var director = await DirectorProcess.StartAsync(_directory, "--Director:ControlTcpEndpoint=127.0.0.1:0", $"--Director:BearerToken={DirectorProcess.Token}");
+        await using var director = await DirectorProcess.StartAsync(WorkDirectory, "--Director:ControlTcpEndpoint=127.0.0.1:0", $"--Director:BearerToken={DirectorProcess.Token}");
         var tcp = director.TcpAddress!;
         Assert.StartsWith("http://127.0.0.1:", tcp, StringComparison.Ordinal);
         var listing = await LbadmProcess.RunOkAsync(director.SocketAddress, "-Ln");
 
         // lbadm over TCP without a token.
         var mark = director.Output.LineCount;
-        var refused = await LbadmProcess.RunAsync(tcp, $"-a -t {_vip} -r {_servers[1].EndPoint} -m");
+        var refused = await LbadmProcess.RunAsync(tcp, $"-a -t {Vip} -r {Servers[1].EndPoint} -m");
         Assert.Equal(1, refused.ExitCode);
         Assert.Contains("not authorized", refused.Stderr, StringComparison.Ordinal);
         await director.Output.WaitForLineAsync(LogTimeout, mark, "AddServer", "refused: no bearer token");
@@ -158,20 +145,20 @@ public sealed class DirectorHostTests : IAsyncLifetime
         }
 
         Assert.Equal(listing, await LbadmProcess.RunOkAsync(director.SocketAddress, "-Ln"));
-        Assert.Equal(new Dictionary<string, int> { ["rs1"] = 4 }, await Traffic.SendAsync(_vip, 4));
+        Assert.Equal(new Dictionary<string, int> { ["rs1"] = 4 }, await Traffic.SendAsync(Vip, 4));
 
         // With the token the same call is accepted: the refusal above was about credentials only.
-        var accepted = await LbadmProcess.RunAsync(tcp, $"-a -t {_vip} -r {_servers[1].EndPoint} -m", DirectorProcess.Token);
+        var accepted = await LbadmProcess.RunAsync(tcp, $"-a -t {Vip} -r {Servers[1].EndPoint} -m", DirectorProcess.Token);
         Assert.Equal(0, accepted.ExitCode);
-        Assert.Contains($"  -> {_servers[1].EndPoint}", await LbadmProcess.RunOkAsync(director.SocketAddress, "-Ln"), StringComparison.Ordinal);
+        Assert.Contains($"  -> {Servers[1].EndPoint}", await LbadmProcess.RunOkAsync(director.SocketAddress, "-Ln"), StringComparison.Ordinal);
     }
 
     private static string Regex(IPEndPoint endpoint) => System.Text.RegularExpressions.Regex.Escape(endpoint.ToString());
 
     private void WriteRules(int servers)
     {
-        var lines = new List<string> { $"-A -t {_vip} -s rr" };
-        lines.AddRange(_servers.Take(servers).Select(s => $"-a -t {_vip} -r {s.EndPoint} -m -w 1"));
-        File.WriteAllText(Path.Combine(_directory, "rules"), string.Join('\n', lines) + "\n");
+        var lines = new List<string> { $"-A -t {Vip} -s rr" };
+        lines.AddRange(Servers.Take(servers).Select(s => $"-a -t {Vip} -r {s.EndPoint} -m -w 1"));
+        File.WriteAllText(Path.Combine(WorkDirectory, "rules"), string.Join('\n', lines) + "\n");
     }
 }

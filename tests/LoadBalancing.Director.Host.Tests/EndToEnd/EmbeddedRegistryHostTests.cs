@@ -10,24 +10,11 @@ namespace LoadBalancing.Director.Host.Tests.EndToEnd;
 /// server that registers there (as <c>lbagent run</c> does) shows up in the real <c>lbadm -Ln</c> and takes real
 /// traffic once its heartbeat says passing, and leaves when it deregisters.
 /// </summary>
-public sealed class EmbeddedRegistryHostTests : IAsyncLifetime
+public sealed class EmbeddedRegistryHostTests : HostTestBed
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
-    private readonly string _directory = Directory.CreateTempSubdirectory("lbr-").FullName;
-    private readonly HttpRealServer[] _servers = HttpRealServer.StartThree();
-    private readonly IPEndPoint _vip = Traffic.FreeVirtualService();
 
-    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
-
-    public async ValueTask DisposeAsync()
-    {
-        foreach (var server in _servers)
-        {
-            await server.DisposeAsync();
-        }
-
-        Directory.Delete(_directory, recursive: true);
-    }
+    public EmbeddedRegistryHostTests() => ServeThree();
 
     [Fact]
     public async Task Register_NoConsul_ShowsInLbadmAndTakesTrafficUntilDeregistered()
@@ -36,18 +23,18 @@ public sealed class EmbeddedRegistryHostTests : IAsyncLifetime
 
         // No service in the rules file: the virtual service comes from the registry alone (on the same key the file
         // would win; docs/director.md).
-        File.WriteAllText(Path.Combine(_directory, "rules"), "");
-        await using var director = await DirectorProcess.StartAsync(_directory);
+        File.WriteAllText(Path.Combine(WorkDirectory, "rules"), "");
+        await using var director = await DirectorProcess.StartAsync(WorkDirectory);
         using var channel = DirectorChannel.Create(director.SocketAddress);
         var registry = new Registry.RegistryClient(channel);
 
-        var instances = _servers.Take(2).Select(s => new Instance
+        var instances = Servers.Take(2).Select(s => new Instance
         {
             Id = $"lb-web-{s.EndPoint.Address}-{s.EndPoint.Port}",
             Name = "web",
             Address = s.EndPoint.Address.ToString(),
             Port = (uint)s.EndPoint.Port,
-            Tags = { $"lb.vs=tcp:{_vip}" },
+            Tags = { $"lb.vs=tcp:{Vip}" },
             Meta = { ["lb-forward"] = "masq", ["lb-scheduler"] = "rr" },
             WeightPassing = 2,
             TtlMs = 10_000,
@@ -58,9 +45,9 @@ public sealed class EmbeddedRegistryHostTests : IAsyncLifetime
         }
 
         // Critical until the first heartbeat, as a Consul TTL check: listed with weight 0.
-        var listing = await WaitForListingAsync(director, l => _servers.Take(2).All(s => l.Contains($"  -> {s.EndPoint}", StringComparison.Ordinal)));
-        Assert.Contains($"TCP  {_vip} rr", listing, StringComparison.Ordinal);
-        foreach (var server in _servers.Take(2))
+        var listing = await WaitForListingAsync(director, l => Servers.Take(2).All(s => l.Contains($"  -> {s.EndPoint}", StringComparison.Ordinal)));
+        Assert.Contains($"TCP  {Vip} rr", listing, StringComparison.Ordinal);
+        foreach (var server in Servers.Take(2))
         {
             Assert.Matches($@"  -> {Regex(server.EndPoint)}\s+Masq\s+0\s", listing);
         }
@@ -70,13 +57,13 @@ public sealed class EmbeddedRegistryHostTests : IAsyncLifetime
             await registry.HeartbeatAsync(new HeartbeatRequest { Id = instance.Id, Status = HealthStatus.Passing }, cancellationToken: cancel);
         }
 
-        await WaitForListingAsync(director, l => _servers.Take(2).All(s => System.Text.RegularExpressions.Regex.IsMatch(l, $@"  -> {Regex(s.EndPoint)}\s+Masq\s+2\s")));
-        Assert.Equal(new Dictionary<string, int> { ["rs1"] = 3, ["rs2"] = 3 }, await Traffic.SendAsync(_vip, 6));
+        await WaitForListingAsync(director, l => Servers.Take(2).All(s => System.Text.RegularExpressions.Regex.IsMatch(l, $@"  -> {Regex(s.EndPoint)}\s+Masq\s+2\s")));
+        Assert.Equal(new Dictionary<string, int> { ["rs1"] = 3, ["rs2"] = 3 }, await Traffic.SendAsync(Vip, 6));
 
         var reply = await registry.DeregisterAsync(new DeregisterRequest { Id = instances[1].Id }, cancellationToken: cancel);
         Assert.True(reply.Existed);
-        await WaitForListingAsync(director, l => !l.Contains($"  -> {_servers[1].EndPoint}", StringComparison.Ordinal));
-        Assert.Equal(new Dictionary<string, int> { ["rs1"] = 4 }, await Traffic.SendAsync(_vip, 4));
+        await WaitForListingAsync(director, l => !l.Contains($"  -> {Servers[1].EndPoint}", StringComparison.Ordinal));
+        Assert.Equal(new Dictionary<string, int> { ["rs1"] = 4 }, await Traffic.SendAsync(Vip, 4));
     }
 
     private static async Task<string> WaitForListingAsync(DirectorProcess director, Func<string, bool> condition)

@@ -8,43 +8,35 @@ using LoadBalancing.Grpc.Control;
 namespace LoadBalancing.Director.Host.Tests.EndToEnd;
 
 /// <summary>The connection watch and <c>lbadm -Lnc</c> of the real host, for a real client connection through its proxy.</summary>
-public sealed class WatchConnectionsTests : IAsyncLifetime
+public sealed class WatchConnectionsTests : HostTestBed
 {
-    private readonly string _directory = Directory.CreateTempSubdirectory("lbh-").FullName;
-    private readonly HttpRealServer _server = new("rs1", "127.0.0.2");
-    private readonly IPEndPoint _vip = Traffic.FreeVirtualService();
+    private readonly HttpRealServer _server;
 
-    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
-
-    public async ValueTask DisposeAsync()
-    {
-        await _server.DisposeAsync();
-        Directory.Delete(_directory, recursive: true);
-    }
+    public WatchConnectionsTests() => _server = Serve("rs1", "127.0.0.2");
 
     [Fact]
     public async Task WatchConnections_ClientConnectsAndCloses_AddedThenStateChanged()
     {
-        await File.WriteAllTextAsync(Path.Combine(_directory, "rules"), $"-A -t {_vip} -s rr\n-a -t {_vip} -r {_server.EndPoint} -m\n", TestContext.Current.CancellationToken);
-        await using var director = await DirectorProcess.StartAsync(_directory);
+        await File.WriteAllTextAsync(Path.Combine(WorkDirectory, "rules"), $"-A -t {Vip} -s rr\n-a -t {Vip} -r {_server.EndPoint} -m\n", TestContext.Current.CancellationToken);
+        await using var director = await DirectorProcess.StartAsync(WorkDirectory);
         using var channel = DirectorChannel.Create(director.SocketAddress);
         var client = new Grpc.Control.Director.DirectorClient(channel);
         using var call = client.WatchConnections(new WatchConnectionsRequest { IntervalMs = 50 }, cancellationToken: TestContext.Current.CancellationToken);
 
         using var tcp = new TcpClient();
-        await tcp.ConnectAsync(_vip, TestContext.Current.CancellationToken);
+        await tcp.ConnectAsync(Vip, TestContext.Current.CancellationToken);
         var clientPort = (uint)((IPEndPoint)tcp.Client.LocalEndPoint!).Port;
 
         var added = await NextForAsync(call, clientPort);
         Assert.Equal(ConnectionEventKind.Added, added.Kind);
         Assert.Equal(Protocol.Tcp, added.Entry.Protocol);
-        Assert.Equal((uint)_vip.Port, added.Entry.VirtualPort);
+        Assert.Equal((uint)Vip.Port, added.Entry.VirtualPort);
         Assert.Equal(_server.EndPoint.Address.GetAddressBytes(), added.Entry.DestinationAddress.ToByteArray());
         Assert.Equal((uint)_server.EndPoint.Port, added.Entry.DestinationPort);
 
         // lbadm -Lnc (the real process) lists the same connection.
         var listing = await LbadmProcess.RunOkAsync(director.SocketAddress, "-Lnc");
-        Assert.Matches($@"TCP\s+\S+\s+{added.Entry.State}\s+127\.0\.0\.1:{clientPort}\s+{System.Text.RegularExpressions.Regex.Escape(_vip.ToString())}\s+{System.Text.RegularExpressions.Regex.Escape(_server.EndPoint.ToString())}", listing);
+        Assert.Matches($@"TCP\s+\S+\s+{added.Entry.State}\s+127\.0\.0\.1:{clientPort}\s+{System.Text.RegularExpressions.Regex.Escape(Vip.ToString())}\s+{System.Text.RegularExpressions.Regex.Escape(_server.EndPoint.ToString())}", listing);
 
         tcp.Client.Shutdown(SocketShutdown.Both);
         tcp.Close();

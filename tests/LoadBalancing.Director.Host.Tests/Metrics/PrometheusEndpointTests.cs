@@ -6,35 +6,21 @@ using LoadBalancing.Director.Host.Tests.Fixtures;
 namespace LoadBalancing.Director.Host.Tests.Metrics;
 
 /// <summary>The opt-in Prometheus endpoint of the real host, scraped over HTTP after real traffic through the proxy.</summary>
-public sealed class PrometheusEndpointTests : IAsyncLifetime
+public sealed class PrometheusEndpointTests : HostTestBed
 {
-    private readonly string _directory = Directory.CreateTempSubdirectory("lbh-").FullName;
-    private readonly HttpRealServer[] _servers = HttpRealServer.StartThree();
-    private readonly IPEndPoint _vip = Traffic.FreeVirtualService();
-
-    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
-
-    public async ValueTask DisposeAsync()
-    {
-        foreach (var server in _servers)
-        {
-            await server.DisposeAsync();
-        }
-
-        Directory.Delete(_directory, recursive: true);
-    }
+    public PrometheusEndpointTests() => ServeThree();
 
     [Fact]
     public async Task Scrape_AfterTraffic_CountersPerServiceAndRealServer()
     {
-        var rs1 = _servers[0].EndPoint.ToString();
-        var rs2 = _servers[1].EndPoint.ToString();
-        var service = $"TCP {_vip}";
-        await File.WriteAllTextAsync(Path.Combine(_directory, "rules"), $"-A -t {_vip} -s wrr\n-a -t {_vip} -r {rs1} -m -w 1\n-a -t {_vip} -r {rs2} -m -w 3\n", TestContext.Current.CancellationToken);
+        var rs1 = Servers[0].EndPoint.ToString();
+        var rs2 = Servers[1].EndPoint.ToString();
+        var service = $"TCP {Vip}";
+        await File.WriteAllTextAsync(Path.Combine(WorkDirectory, "rules"), $"-A -t {Vip} -s wrr\n-a -t {Vip} -r {rs1} -m -w 1\n-a -t {Vip} -r {rs2} -m -w 3\n", TestContext.Current.CancellationToken);
         var url = $"http://127.0.0.1:{FreePort()}/metrics";
-        await using var director = await DirectorProcess.StartAsync(_directory, $"--Director:Metrics:Prometheus:Url={url}");
+        await using var director = await DirectorProcess.StartAsync(WorkDirectory, $"--Director:Metrics:Prometheus:Url={url}");
 
-        Assert.Equal(new Dictionary<string, int> { ["rs1"] = 3, ["rs2"] = 9 }, await Traffic.SendAsync(_vip, 12));
+        Assert.Equal(new Dictionary<string, int> { ["rs1"] = 3, ["rs2"] = 9 }, await Traffic.SendAsync(Vip, 12));
 
         var samples = await ScrapeUntilAsync(url, s => PrometheusText.Find(s, "lb_service_connections_total", ("lb_service", service)) == 12);
         Assert.Equal(3, PrometheusText.Find(samples, "lb_real_server_connections_total", ("lb_service", service), ("lb_real_server", rs1)));
@@ -45,7 +31,7 @@ public sealed class PrometheusEndpointTests : IAsyncLifetime
 
         // The same numbers lbadm -Ln --stats --exact prints for the service: Conns InPkts OutPkts InBytes OutBytes.
         var stats = await LbadmProcess.RunOkAsync(director.SocketAddress, "-Ln --stats --exact");
-        var row = Regex.Match(stats, $@"TCP  {Regex.Escape(_vip.ToString())}\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)");
+        var row = Regex.Match(stats, $@"TCP  {Regex.Escape(Vip.ToString())}\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)");
         Assert.True(row.Success, stats);
         Assert.Equal(12, long.Parse(row.Groups[1].Value));
         Assert.Equal(long.Parse(row.Groups[2].Value), PrometheusText.Find(samples, "lb_service_packets_total", ("lb_service", service), ("lb_direction", "in")));
@@ -55,9 +41,9 @@ public sealed class PrometheusEndpointTests : IAsyncLifetime
         Assert.True(long.Parse(row.Groups[5].Value) > 0);
 
         // Every server quiesced: the next client finds no destination, and that decision is counted.
-        await LbadmProcess.RunOkAsync(director.SocketAddress, $"-e -t {_vip} -r {rs1} -m -w 0");
-        await LbadmProcess.RunOkAsync(director.SocketAddress, $"-e -t {_vip} -r {rs2} -m -w 0");
-        Assert.Null(await Traffic.SendOneAsync(_vip));
+        await LbadmProcess.RunOkAsync(director.SocketAddress, $"-e -t {Vip} -r {rs1} -m -w 0");
+        await LbadmProcess.RunOkAsync(director.SocketAddress, $"-e -t {Vip} -r {rs2} -m -w 0");
+        Assert.Null(await Traffic.SendOneAsync(Vip));
         samples = await ScrapeUntilAsync(url, s => PrometheusText.Find(s, "lb_scheduler_decisions_total", ("lb_service", service), ("lb_result", "no_destination")) > 0);
         Assert.Equal(1, PrometheusText.Find(samples, "lb_scheduler_decisions_total", ("lb_service", service), ("lb_result", "no_destination")));
         Assert.Equal(0, PrometheusText.Find(samples, "lb_real_server_weight", ("lb_real_server", rs2)));
