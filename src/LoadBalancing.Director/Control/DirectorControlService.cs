@@ -7,6 +7,7 @@ using LoadBalancing.Director.Connections;
 using LoadBalancing.Grpc;
 using LoadBalancing.Grpc.Control;
 using LoadBalancing.Health;
+using LoadBalancing.Health.Outliers;
 using LoadBalancing.Model;
 using LoadBalancing.Rules;
 using Microsoft.Extensions.Logging;
@@ -93,35 +94,49 @@ internal sealed partial class DirectorControlService(
         }
 
         // Subscribed before the current states are read, so no change falls in between; a watcher that falls more
-        // than the checker's change buffer behind loses the oldest changes.
-        var changes = Channel.CreateBounded<HealthChange>(new BoundedChannelOptions(HealthChecker.ChangeBufferCapacity) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
-        void OnChanged(object? sender, HealthChange change) => changes.Writer.TryWrite(change);
+        // than the checker's change buffer behind loses the oldest changes. Ejections share the buffer.
+        var detector = health.Detector;
+        var events = Channel.CreateBounded<HealthEvent>(new BoundedChannelOptions(HealthChecker.ChangeBufferCapacity) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
+        void OnChanged(object? sender, HealthChange change) => events.Writer.TryWrite(new HealthEvent
+        {
+            Kind = HealthEventKind.Check,
+            Target = change.Target.Name,
+            State = ToMessage(change.State),
+            PreviousState = ToMessage(change.PreviousState),
+            Weight = change.Weight,
+            Reason = change.Reason ?? "",
+            TimestampUnixMs = change.Timestamp.ToUnixTimeMilliseconds(),
+        });
+        void OnEjection(object? sender, OutlierChange change) => events.Writer.TryWrite(ToEvent(checker, change));
         checker.Changed += OnChanged;
+        if (detector is not null)
+        {
+            detector.Changed += OnEjection;
+        }
+
         try
         {
+            // The current states are read after subscribing, then the headers go out: a client that awaits them
+            // knows that every later change comes as a live event.
+            var current = new List<HealthEvent>();
             foreach (var target in checker.Targets.OrderBy(t => t.Name, StringComparer.Ordinal))
             {
                 if (checker.TryGetStatus(target.Name, out var state, out var weight))
                 {
-                    await responseStream.WriteAsync(
-                        new HealthEvent { Target = target.Name, State = ToMessage(state), PreviousState = ToMessage(state), Weight = weight, Current = true },
-                        context.CancellationToken).ConfigureAwait(false);
+                    current.Add(new HealthEvent { Kind = HealthEventKind.Check, Target = target.Name, State = ToMessage(state), PreviousState = ToMessage(state), Weight = weight, Current = true });
                 }
             }
 
-            await foreach (var change in changes.Reader.ReadAllAsync(context.CancellationToken).ConfigureAwait(false))
+            current.AddRange(CurrentEjections(detector));
+            await context.WriteResponseHeadersAsync([]).ConfigureAwait(false);
+            foreach (var snapshot in current)
             {
-                await responseStream.WriteAsync(
-                    new HealthEvent
-                    {
-                        Target = change.Target.Name,
-                        State = ToMessage(change.State),
-                        PreviousState = ToMessage(change.PreviousState),
-                        Weight = change.Weight,
-                        Reason = change.Reason ?? "",
-                        TimestampUnixMs = change.Timestamp.ToUnixTimeMilliseconds(),
-                    },
-                    context.CancellationToken).ConfigureAwait(false);
+                await responseStream.WriteAsync(snapshot, context.CancellationToken).ConfigureAwait(false);
+            }
+
+            await foreach (var next in events.Reader.ReadAllAsync(context.CancellationToken).ConfigureAwait(false))
+            {
+                await responseStream.WriteAsync(next, context.CancellationToken).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
@@ -130,6 +145,10 @@ internal sealed partial class DirectorControlService(
         finally
         {
             checker.Changed -= OnChanged;
+            if (detector is not null)
+            {
+                detector.Changed -= OnEjection;
+            }
         }
     }
 
@@ -202,6 +221,58 @@ internal sealed partial class DirectorControlService(
             table.Changed -= OnChanged;
         }
     }
+
+    /// <summary>The servers outlier detection holds ejected when a watch starts, as current EJECTED events.</summary>
+    private List<HealthEvent> CurrentEjections(OutlierDetector? detector)
+    {
+        var current = new List<HealthEvent>();
+        if (detector is null || health.Checker is not { } checker)
+        {
+            return current;
+        }
+
+        foreach (var service in table.Table.Services)
+        {
+            foreach (var destination in service.Destinations)
+            {
+                if (detector.IsEjected(destination))
+                {
+                    var name = ServiceTableHealthAdapter.TargetName(destination);
+                    var state = checker.TryGetStatus(name, out var checkState, out _) ? ToMessage(checkState) : Grpc.Control.HealthState.Up;
+                    current.Add(new HealthEvent { Kind = HealthEventKind.Ejected, Target = name, State = state, PreviousState = state, Weight = 0, Current = true });
+                }
+            }
+        }
+
+        current.Sort((a, b) => string.CompareOrdinal(a.Target, b.Target));
+        return current;
+    }
+
+    private static HealthEvent ToEvent(HealthChecker checker, OutlierChange change)
+    {
+        var name = ServiceTableHealthAdapter.TargetName(change.Destination);
+        var known = checker.TryGetStatus(name, out var checkState, out var checkWeight);
+        var state = known ? ToMessage(checkState) : Grpc.Control.HealthState.Up;
+        return new HealthEvent
+        {
+            Kind = change.IsEjected ? HealthEventKind.Ejected : HealthEventKind.Returned,
+            Target = name,
+            State = state,
+            PreviousState = state,
+            Weight = change.IsEjected ? 0 : known ? checkWeight : change.Destination.Config.Weight,
+            Reason = change.IsEjected ? ReasonText(change.Reason) : "",
+            EjectionMs = change.IsEjected ? (long)change.EjectionTime.TotalMilliseconds : 0,
+            TimestampUnixMs = change.Timestamp.ToUnixTimeMilliseconds(),
+        };
+    }
+
+    private static string ReasonText(OutlierEjectionReason reason) => reason switch
+    {
+        OutlierEjectionReason.ConsecutiveFailures => "consecutive failures",
+        OutlierEjectionReason.SuccessRate => "success rate",
+        OutlierEjectionReason.FailurePercentage => "failure percentage",
+        _ => reason.ToString(),
+    };
 
     private static Grpc.Control.HealthState ToMessage(Health.HealthState state)
         => state == Health.HealthState.Up ? Grpc.Control.HealthState.Up : Grpc.Control.HealthState.Down;

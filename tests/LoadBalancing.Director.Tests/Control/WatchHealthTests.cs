@@ -5,6 +5,7 @@ using LoadBalancing.Director.Tests.Fakes;
 using LoadBalancing.Grpc;
 using LoadBalancing.Grpc.Control;
 using LoadBalancing.Health;
+using LoadBalancing.Health.Outliers;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace LoadBalancing.Director.Tests.Control;
@@ -41,6 +42,7 @@ public sealed class WatchHealthTests
 
             var current = await NextAsync(call);
             Assert.True(current.Current);
+            Assert.Equal(HealthEventKind.Check, current.Kind);
             Assert.Equal(target, current.Target);
             Assert.Equal(Grpc.Control.HealthState.Up, current.State);
             Assert.Equal(4, current.Weight);
@@ -62,6 +64,55 @@ public sealed class WatchHealthTests
         {
             listener.Stop();
         }
+    }
+
+    [Fact]
+    public async Task WatchHealth_OutlierDetection_StreamsEjectionAndReturn_AndCurrentEjectionsAtStart()
+    {
+        await using var director = await TestDirector.StartAsync(services: lb => lb
+            .AddHealthChecks(o => o.ProbeFactory = _ => null) // passive health alone
+            .AddOutlierDetection(new OutlierDetectionOptions
+            {
+                ConsecutiveFailures = 2,
+                Interval = TimeSpan.FromMilliseconds(100),
+                BaseEjectionTime = TimeSpan.FromSeconds(1), // the second ejection lasts 2 s: ample for the second watch to start
+                SuccessRate = null,
+            }));
+        Assert.Equal(0, director.Lbadm("-A -t 10.0.0.1:80 -s rr").ExitCode);
+        Assert.Equal(0, director.Lbadm("-a -t 10.0.0.1:80 -r 10.0.0.2:80 -g -w 3").ExitCode);
+        Assert.Equal(0, director.Lbadm("-a -t 10.0.0.1:80 -r 10.0.0.3:80 -g -w 1").ExitCode);
+        var detector = director.Services.GetRequiredService<OutlierDetector>();
+        var server = director.Table.Table.Services[0].FindDestination(Model.NetworkAddress.Parse("10.0.0.2"), 80)!;
+
+        using var channel = DirectorChannel.Create(director.SocketAddress);
+        var client = new Grpc.Control.Director.DirectorClient(channel);
+        using (var call = client.WatchHealth(new WatchHealthRequest(), cancellationToken: TestContext.Current.CancellationToken))
+        {
+            // Headers mean subscribed. No active checks: nothing current. Two failures in a row eject at once; the
+            // return comes after 1 s.
+            await call.ResponseHeadersAsync;
+            detector.ReportFailure(server, PassiveFailure.Timeout);
+            detector.ReportFailure(server, PassiveFailure.Timeout);
+            var ejected = await NextAsync(call);
+            Assert.Equal(HealthEventKind.Ejected, ejected.Kind);
+            Assert.False(ejected.Current);
+            Assert.Equal("TCP 10.0.0.1:80 -> 10.0.0.2:80", ejected.Target);
+            Assert.Equal(0, ejected.Weight);
+            Assert.Equal("consecutive failures", ejected.Reason);
+            Assert.Equal(1000, ejected.EjectionMs);
+
+            var returned = await NextAsync(call);
+            Assert.Equal((HealthEventKind.Returned, "TCP 10.0.0.1:80 -> 10.0.0.2:80", 3), (returned.Kind, returned.Target, returned.Weight));
+            Assert.Equal("", returned.Reason);
+        }
+
+        // A watch that starts while a server is ejected is told so first.
+        detector.ReportFailure(server, PassiveFailure.Refused);
+        detector.ReportFailure(server, PassiveFailure.Refused);
+        Assert.True(detector.IsEjected(server));
+        using var later = client.WatchHealth(new WatchHealthRequest(), cancellationToken: TestContext.Current.CancellationToken);
+        var current = await NextAsync(later);
+        Assert.Equal((HealthEventKind.Ejected, true, "TCP 10.0.0.1:80 -> 10.0.0.2:80", 0), (current.Kind, current.Current, current.Target, current.Weight));
     }
 
     [Fact]

@@ -26,6 +26,8 @@ internal sealed class TestDirector : IAsyncDisposable
 
     public DirectorTable Table => _host.Services.GetRequiredService<DirectorTable>();
 
+    public IServiceProvider Services => _host.Services;
+
     public static async Task<TestDirector> StartAsync(string? directory = null, Action<DirectorOptions>? configure = null, Action<ILoadBalancingBuilder>? services = null)
     {
         directory ??= System.IO.Directory.CreateTempSubdirectory("lbdir-").FullName;
