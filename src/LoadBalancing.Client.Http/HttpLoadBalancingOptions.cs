@@ -28,4 +28,12 @@ public sealed class HttpLoadBalancingOptions
     /// idempotent methods only (GET, HEAD, OPTIONS, TRACE, PUT, DELETE); 0 to 10, 2 by default.
     /// </summary>
     public int MaxConnectRetries { get; set; } = 2;
+
+    /// <summary>
+    /// Gets or sets how long one attempt may wait for the response headers before it is given up and reported as a
+    /// <c>Timeout</c> failure of its server (the caller gets a <see cref="TaskCanceledException"/> whose inner exception is a
+    /// <see cref="TimeoutException"/>); <see langword="null"/> (the default) for no limit but the HttpClient's own timeout,
+    /// which, like any cancellation by the caller, is not held against the server.
+    /// </summary>
+    public TimeSpan? AttemptTimeout { get; set; }
 }

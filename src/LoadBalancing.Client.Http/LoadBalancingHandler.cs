@@ -17,12 +17,14 @@ internal sealed partial class LoadBalancingHandler : DelegatingHandler
 {
     private readonly ClientServices _services;
     private readonly HttpLoadBalancingOptions _options;
+    private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
 
-    public LoadBalancingHandler(ClientServices services, HttpLoadBalancingOptions options, ILogger<LoadBalancingHandler> logger)
+    public LoadBalancingHandler(ClientServices services, HttpLoadBalancingOptions options, TimeProvider timeProvider, ILogger<LoadBalancingHandler> logger)
     {
         _services = services;
         _options = options;
+        _timeProvider = timeProvider;
         _logger = logger;
     }
 
@@ -56,14 +58,24 @@ internal sealed partial class LoadBalancingHandler : DelegatingHandler
             request.RequestUri = Rewrite(original, destination);
             destination.AcquireActive();
             HttpResponseMessage response;
+            using var timer = _options.AttemptTimeout is { } timeout ? new CancellationTokenSource(timeout, _timeProvider) : null;
+            using var linked = timer is null ? null : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
             try
             {
-                response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+                response = await base.SendAsync(request, linked?.Token ?? cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (!cancellationToken.IsCancellationRequested)
             {
-                var failure = ClientFailures.Classify(e);
+                var timedOut = timer?.IsCancellationRequested == true;
+                var failure = timedOut ? PassiveFailure.Timeout : ClientFailures.Classify(e);
                 _services.Reporter?.ReportFailure(destination, failure);
+                if (timedOut)
+                {
+                    Log.Failed(_logger, key, destination, failure, e);
+                    var message = $"No answer from {destination} of {key} within {_options.AttemptTimeout!.Value.TotalMilliseconds} ms ({nameof(HttpLoadBalancingOptions.AttemptTimeout)}).";
+                    throw new TaskCanceledException(message, new TimeoutException(message, e));
+                }
+
                 if (attempt < retries && ClientFailures.IsConnectFailure(e))
                 {
                     Log.Retrying(_logger, key, destination, failure, attempt + 1, retries);

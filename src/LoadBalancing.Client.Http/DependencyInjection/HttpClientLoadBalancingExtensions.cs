@@ -36,6 +36,7 @@ public static class HttpClientLoadBalancingExtensions
         builder.AddHttpMessageHandler(sp => new LoadBalancingHandler(
             sp.GetRequiredService<ClientServices>(),
             sp.GetRequiredService<IOptionsMonitor<HttpLoadBalancingOptions>>().Get(name),
+            sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILoggerFactory>().CreateLogger<LoadBalancingHandler>()));
         return builder;
     }

@@ -20,6 +20,11 @@ internal sealed class HttpLoadBalancingOptionsValidator : IValidateOptions<HttpL
             errors.Add($"{prefix}{nameof(options.HashKeyHeader)} must be a header name (visible ASCII, no ':'), got '{header}'.");
         }
 
+        if (options.AttemptTimeout is { } timeout && timeout <= TimeSpan.Zero)
+        {
+            errors.Add($"{prefix}{nameof(options.AttemptTimeout)} must be positive, got {timeout}.");
+        }
+
         if (options.VirtualService is { IsFirewallMark: false, Port: 0 })
         {
             errors.Add($"{prefix}{nameof(options.VirtualService)} must have a port.");

@@ -159,6 +159,52 @@ public sealed class LvsLoadBalancerTests
     }
 
     [Fact]
+    public async Task Call_MaglevWithHashKeyMetadata_SameKeySameServer()
+    {
+        await using var backends = await Backends.StartGrpcAsync();
+        await using var app = await ClientHost.StartAsync(backends.Rules(Vip, "mh", 1, 1, 1), (_, lb) => lb.AddGrpcLoadBalancing());
+        using var channel = GrpcChannel.ForAddress($"lb://{Vip}", new GrpcChannelOptions().UseLoadBalancing(app.Services));
+        var client = new Echo.EchoClient(channel);
+        await channel.ConnectAsync(TestContext.Current.CancellationToken);
+        await Wait.UntilAsync(() => channel.State == ConnectivityState.Ready, "the channel being ready");
+
+        // Until every subchannel is ready a key may land elsewhere; so every key is asked until its answer repeats 3 times.
+        var byKey = new Dictionary<string, string>();
+        for (var user = 0; user < 30; user++)
+        {
+            var headers = new Metadata { { "x-lb-key", $"user-{user}" } };
+            string? last = null;
+            for (var (same, tries) = (0, 0); same < 3; tries++)
+            {
+                Assert.True(tries < 30, $"user-{user} never settled on one server");
+                var name = (await client.WhoAsync(new WhoRequest(), headers, cancellationToken: TestContext.Current.CancellationToken)).Name;
+                same = name == last ? same + 1 : 1;
+                last = name;
+            }
+
+            byKey[$"user-{user}"] = last!;
+        }
+
+        // Asked again, every key goes where it went.
+        foreach (var (key, server) in byKey)
+        {
+            var headers = new Metadata { { "x-lb-key", key } };
+            Assert.Equal(server, (await client.WhoAsync(new WhoRequest(), headers, cancellationToken: TestContext.Current.CancellationToken)).Name);
+        }
+
+        Assert.Equal(3, byKey.Values.Distinct().Count());
+    }
+
+    [Fact]
+    public async Task Start_InvalidOptions_FailsNamingField()
+    {
+        var error = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() => ClientHost.StartAsync("-A -t 10.255.0.2:50051 -s rr", (_, lb) =>
+            lb.AddGrpcLoadBalancing(o => o.HashKeyHeader = "X Key")));
+
+        Assert.Contains("gRPC load balancing: HashKeyHeader must be a metadata key", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Call_ServiceNotInTable_FailsUnavailableWithClearMessage()
     {
         await using var backends = await Backends.StartGrpcAsync();

@@ -159,6 +159,65 @@ public sealed class LoadBalancingHandlerTests
     }
 
     [Fact]
+    public async Task Send_AttemptTimeout_ReportedAsTimeoutAndEjects()
+    {
+        await using var backends = await Backends.StartHttpAsync();
+        await using var app = await ClientHost.StartAsync(backends.Rules(Vip, "rr", 1, 1, 1), (services, lb) =>
+        {
+            lb.AddOutlierDetection(new OutlierDetectionOptions { ConsecutiveFailures = 2, SuccessRate = null });
+            services.Configure<HealthCheckOptions>(o => o.ProbeFactory = _ => null);
+            services.AddHttpClient("orders", c => c.BaseAddress = new Uri($"http://{Vip}/"))
+                .AddLoadBalancing(o => o.AttemptTimeout = TimeSpan.FromMilliseconds(300));
+        });
+        var client = app.Services.GetRequiredService<IHttpClientFactory>().CreateClient("orders");
+        backends.C.Mode = BackendMode.Hanging;
+
+        var timeouts = 0;
+        var names = new List<string>();
+        for (var i = 0; i < 15; i++)
+        {
+            try
+            {
+                names.Add(await client.GetStringAsync("who", TestContext.Current.CancellationToken));
+            }
+            catch (TaskCanceledException e) when (e.InnerException is TimeoutException)
+            {
+                timeouts++;
+            }
+        }
+
+        Assert.Equal(2, timeouts);
+        Assert.Equal(2, backends.C.Calls);
+        Assert.Equal(13, names.Count);
+        Assert.True(app.Services.GetRequiredService<OutlierDetector>().IsEjected(app.Server(backends.C)));
+    }
+
+    [Fact]
+    public async Task Send_MaglevWithHashKeyHeader_SameKeySameServer()
+    {
+        await using var backends = await Backends.StartHttpAsync();
+        await using var app = await ClientHost.StartAsync(backends.Rules(Vip, "mh", 1, 1, 1), (services, _) =>
+            services.AddHttpClient("orders", c => c.BaseAddress = new Uri($"http://{Vip}/")).AddLoadBalancing(o => o.HashKeyHeader = "x-user"));
+        var client = app.Services.GetRequiredService<IHttpClientFactory>().CreateClient("orders");
+
+        var byKey = new Dictionary<string, HashSet<string>>();
+        for (var round = 0; round < 3; round++)
+        {
+            for (var user = 0; user < 30; user++)
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Get, "who");
+                request.Headers.Add("x-user", $"user-{user}");
+                using var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
+                var name = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+                (byKey.TryGetValue($"user-{user}", out var set) ? set : byKey[$"user-{user}"] = []).Add(name);
+            }
+        }
+
+        Assert.All(byKey.Values, servers => Assert.Single(servers));
+        Assert.Equal(3, byKey.Values.Select(s => s.Single()).Distinct().Count());
+    }
+
+    [Fact]
     public async Task Send_NoServerAvailable_FailsWithClearError()
     {
         await using var backends = await Backends.StartHttpAsync();
