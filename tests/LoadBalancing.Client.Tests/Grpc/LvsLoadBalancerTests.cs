@@ -100,6 +100,33 @@ public sealed class LvsLoadBalancerTests
     }
 
     [Fact]
+    public async Task Call_StoppedServer_CallsGoToTheOthersOnceItsConnectionIsDown()
+    {
+        await using var backends = await Backends.StartGrpcAsync();
+        await using var app = await ClientHost.StartAsync(backends.Rules(Vip, "rr", 1, 1, 1), (_, lb) => lb.AddGrpcLoadBalancing());
+        using var channel = GrpcChannel.ForAddress($"lb://{Vip}", new GrpcChannelOptions().UseLoadBalancing(app.Services));
+        var client = new Echo.EchoClient(channel);
+        await WarmUpAsync(client, backends);
+
+        await backends.B.StopAsync();
+
+        // A call racing the shutdown may still fail; once gRPC sees b's connection gone, 10 calls in a row succeed.
+        var streak = 0;
+        for (var i = 0; streak < 10; i++)
+        {
+            Assert.True(i < 200, "calls kept failing after b stopped");
+            var outcome = (await OutcomesAsync(client, 1))[0];
+            Assert.True(outcome is "a" or "c" or "Unavailable", $"unexpected outcome {outcome}");
+            streak = outcome == "Unavailable" ? 0 : streak + 1;
+        }
+
+        // rr still walks c, b, a; b has no ready connection, so the picker asks again: c and a alternate.
+        var names = await CallAsync(client, 30);
+        Assert.Equal(15, names.Count(n => n == "a"));
+        Assert.Equal(15, names.Count(n => n == "c"));
+    }
+
+    [Fact]
     public async Task Call_ServerQuiescedInTable_GetsNoCallsUntilWeightReturns()
     {
         await using var backends = await Backends.StartGrpcAsync();
