@@ -1,4 +1,3 @@
-using System.Diagnostics.CodeAnalysis;
 using System.Net;
 using LoadBalancing.Health.Outliers;
 using LoadBalancing.Model;
@@ -134,7 +133,6 @@ internal sealed partial class LoadBalancingHandler : DelegatingHandler
         => method == HttpMethod.Get || method == HttpMethod.Head || method == HttpMethod.Options || method == HttpMethod.Trace
             || method == HttpMethod.Put || method == HttpMethod.Delete;
 
-    [SuppressMessage("Performance", "CA1812", Justification = "Source-generated logging holder.")]
     private static partial class Log
     {
         [LoggerMessage(EventId = 6100, Level = LogLevel.Warning, Message = "No real server of {Service} is available for an HTTP request")]
