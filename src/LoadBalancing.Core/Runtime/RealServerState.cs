@@ -11,7 +11,7 @@ namespace LoadBalancing.Runtime;
 /// counters or the OVERLOAD flag is reported to the service's scheduler through
 /// <see cref="Scheduling.IScheduler.OnLoadChanged"/>.
 /// </remarks>
-public sealed class RealServerState
+public sealed partial class RealServerState
 {
     private RealServerConfig _config;
     private int _weight;
