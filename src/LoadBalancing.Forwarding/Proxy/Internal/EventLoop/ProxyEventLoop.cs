@@ -21,6 +21,9 @@ internal sealed unsafe partial class ProxyEventLoop : IDisposable
     private const int BatchSize = 256;
     private const int WakeSlot = -1;
 
+    [ThreadStatic]
+    private static ProxyEventLoop? t_current;
+
     private readonly ILogger _logger;
     private readonly Thread _thread;
     private readonly Lock _postGate = new();
@@ -65,6 +68,9 @@ internal sealed unsafe partial class ProxyEventLoop : IDisposable
         _thread = new Thread(Run) { IsBackground = true, Name = $"lb-proxy-loop-{index}" };
         _thread.Start();
     }
+
+    /// <summary>Gets the loop whose thread is calling, or <see langword="null"/> on any other thread.</summary>
+    public static ProxyEventLoop? Current => t_current;
 
     /// <summary>Gets the loop's number within its group.</summary>
     public int Index { get; }
@@ -197,6 +203,7 @@ internal sealed unsafe partial class ProxyEventLoop : IDisposable
 
     private void Run()
     {
+        t_current = this;
         try
         {
             while (!Volatile.Read(ref _stopping))
