@@ -231,19 +231,22 @@ public sealed class ProxyForwarder : IAsyncDisposable
         }
         finally
         {
+            ProxyEventLoopGroup? loops;
             lock (_gate)
             {
                 _sweeper?.Dispose();
                 _sweeper = null;
                 _expiry?.Dispose();
                 _expiry = null;
-                if (OperatingSystem.IsLinux())
-                {
-                    // After the drain: the loops close what is left (a bug guard) as they stop.
-                    _loops?.Dispose();
-                }
-
+                loops = _loops;
                 _loops = null;
+            }
+
+            // After the drain and outside the gate (a loop closing a leftover connection untracks it, which takes the
+            // gate): the loops close what is left, a bug guard, as they stop.
+            if (OperatingSystem.IsLinux())
+            {
+                loops?.Dispose();
             }
         }
     }
