@@ -28,6 +28,8 @@ internal sealed unsafe class EventLoopTcpListener : IProxyListener, IEventLoopHa
     /// <summary>Accepts per wake-up, so one loop does not take a burst that the others could share.</summary>
     private const int AcceptBatch = 16;
 
+    private const int EINVAL = 22;
+
     /// <summary>After an accept error other than a close (e.g. out of file descriptors), pause before accepting again instead of spinning.</summary>
     private static readonly TimeSpan AcceptErrorBackoff = TimeSpan.FromMilliseconds(50);
 
@@ -220,6 +222,12 @@ internal sealed unsafe class EventLoopTcpListener : IProxyListener, IEventLoopHa
         }
 
         var slot = loop.Register(_fd, LibC.EPOLLIN | LibC.EPOLLEXCLUSIVE, this, loop.Index, out var errno);
+        if (slot < 0 && errno == EINVAL)
+        {
+            // A kernel before 4.5 has no EPOLLEXCLUSIVE: every loop wakes per connection, and all but one find EAGAIN.
+            slot = loop.Register(_fd, LibC.EPOLLIN, this, loop.Index, out errno);
+        }
+
         if (slot < 0)
         {
             ProxyLog.AcceptFailed(_owner.Logger, Key, NativeTcp.ToSocketError(errno));
