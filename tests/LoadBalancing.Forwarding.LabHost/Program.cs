@@ -61,7 +61,7 @@ namespace LoadBalancing.Forwarding.LabHost
             }
             else
             {
-                proxy = new ProxyForwarder(services, new ConnectionTable(), new ProxyForwarderOptions { ListenBacklog = 4096, Engine = options.Engine, EventLoopThreads = options.Workers });
+                proxy = new ProxyForwarder(services, new ConnectionTable(), new ProxyForwarderOptions { ListenBacklog = 4096, Engine = options.Engine, EventLoopThreads = options.Workers, ListenSocketPerLoop = Environment.GetEnvironmentVariable("LB_PROXY_REUSEPORT") == "1" });
                 proxy.Start();
                 if (proxy.ListeningServices.Length != config.Services.Length)
                 {

@@ -67,6 +67,14 @@ public sealed record ProxyForwarderOptions
     /// </summary>
     public int EventLoopThreads { get; init; }
 
+    /// <summary>
+    /// Gets a value indicating whether the <see cref="ProxyEngine.EventLoop"/> engine gives each loop its own listening
+    /// socket (<c>SO_REUSEPORT</c>; the kernel hashes new connections over them) instead of one socket shared by every
+    /// loop (<c>EPOLLEXCLUSIVE</c>: the first idle loop takes the connection); off by default. With per-loop sockets
+    /// another <c>SO_REUSEPORT</c> socket of the same user can bind the port too.
+    /// </summary>
+    public bool ListenSocketPerLoop { get; init; }
+
     /// <summary>Throws when an option is out of range, naming the option.</summary>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
     public void Validate()

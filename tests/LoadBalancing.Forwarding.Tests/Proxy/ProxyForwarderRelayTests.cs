@@ -280,6 +280,33 @@ public sealed class ProxyForwarderRelayTests
     }
 
     [Fact]
+    public async Task Start_ListenSocketPerLoop_EveryLoopServesAndRemovalRefusesAtOnce()
+    {
+        ProxyEngines.SkipIfUnsupported(ProxyEngine.EventLoop);
+        using var timeout = TestTimeout.Create();
+        var ct = timeout.Token;
+        await using var echo = new RawBackend("127.0.0.2", RawBackend.EchoAsync);
+        await using var harness = new ProxyHarness(ProxyEngine.EventLoop, new ProxyForwarderOptions { EventLoopThreads = 3, ListenSocketPerLoop = true });
+        var port = ProxyHarness.FreePort();
+        var service = harness.Start(ProxyHarness.Service(ServiceProtocol.Tcp, port, SchedulerNames.RoundRobin, ProxyHarness.Server(echo.EndPoint)));
+
+        // Connections from different client ports hash to the three sockets; each must be served.
+        for (var i = 0; i < 24; i++)
+        {
+            using var client = await ConnectAsync(port, ct);
+            var payload = Pattern(1000, i);
+            await RawBackend.SendAllAsync(client, payload, ct);
+            client.Shutdown(SocketShutdown.Send);
+            Assert.Equal(payload, await ReadToEndAsync(client, ct));
+        }
+
+        Assert.Equal(24, service.Statistics.Connections);
+        harness.Apply();
+        var refused = await Assert.ThrowsAsync<SocketException>(async () => (await ConnectAsync(port, ct)).Dispose());
+        Assert.Equal(SocketError.ConnectionRefused, refused.SocketErrorCode);
+    }
+
+    [Fact]
     public async Task Engine_Auto_IsTheEventLoopOnLinuxAndSocketsElsewhere()
     {
         await using var harness = new ProxyHarness();

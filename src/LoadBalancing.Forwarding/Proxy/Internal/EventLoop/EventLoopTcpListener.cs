@@ -13,9 +13,10 @@ namespace LoadBalancing.Forwarding.Proxy.Internal.EventLoop;
 /// </summary>
 /// <remarks>
 /// <para>
-/// One shared socket rather than one <c>SO_REUSEPORT</c> socket per loop: binding keeps the Sockets engine's
-/// semantics (a port already in use is an error, not a silent second listener), removing the service refuses new
-/// clients at once, and no connection waits in the backlog of a busy loop while another is idle.
+/// By default one shared socket rather than one <c>SO_REUSEPORT</c> socket per loop: binding keeps the Sockets
+/// engine's semantics (a port already in use is an error, not a silent second listener), and no connection waits in
+/// the backlog of a busy loop while another is idle. <see cref="ProxyForwarderOptions.ListenSocketPerLoop"/> selects
+/// the other arrangement, where the kernel spreads connections evenly over the loops by hash.
 /// </para>
 /// <para>
 /// <see cref="ProxyForwarderOptions.MaxConnectionsPerService"/>: a loop that finds no free slot takes the socket out
@@ -37,10 +38,12 @@ internal sealed unsafe class EventLoopTcpListener : IProxyListener, IEventLoopHa
     private readonly IReadOnlyList<ProxyEventLoop> _loops;
     private readonly int[] _slots;
     private readonly int _max;
-    private int _fd = -1;
+    private readonly int[] _fds; // the listening socket of each loop: one shared, or one each (SO_REUSEPORT)
+    private readonly bool _perLoop;
+    private bool _started;
     private int _active;
     private int _paused; // loops whose registration is removed because the service is at its limit (bit mask of up to 32 loops; more share bit 31)
-    private int _registeredLoops; // loops that may still use _fd; the last one to let go closes it
+    private int _registeredLoops; // loops that may still use the shared socket; the last one to let go closes it
     private volatile bool _disposed;
 
     public EventLoopTcpListener(ProxyForwarder owner, VirtualServiceKey key, IReadOnlyList<ProxyEventLoop> loops)
@@ -51,41 +54,50 @@ internal sealed unsafe class EventLoopTcpListener : IProxyListener, IEventLoopHa
         _slots = new int[loops.Count];
         Array.Fill(_slots, -1);
         _max = owner.Options.MaxConnectionsPerService;
+        _perLoop = owner.Options.ListenSocketPerLoop;
+        _fds = new int[loops.Count];
+        Array.Fill(_fds, -1);
     }
 
     public VirtualServiceKey Key { get; }
 
     public SocketError Start()
     {
-        var fd = NativeTcp.Open(Key.Address);
-        if (fd < 0)
+        if (_perLoop)
         {
-            return NativeTcp.ToSocketError(Marshal.GetLastPInvokeError());
+            for (var i = 0; i < _fds.Length; i++)
+            {
+                var error = OpenBound(reusePort: true, out _fds[i]);
+                if (error != SocketError.Success)
+                {
+                    for (var j = 0; j < i; j++)
+                    {
+                        _ = LibC.Close(_fds[j]);
+                        _fds[j] = -1;
+                    }
+
+                    return error;
+                }
+            }
+        }
+        else
+        {
+            var error = OpenBound(reusePort: false, out var fd);
+            if (error != SocketError.Success)
+            {
+                return error;
+            }
+
+            Array.Fill(_fds, fd);
         }
 
-        var address = stackalloc byte[NativeTcp.SockAddrCapacity];
-        var length = NativeTcp.WriteSockAddr(Key.Address, Key.Port, address);
-        _ = NativeTcp.SetOption(fd, LibC.SOL_SOCKET, LibC.SO_REUSEADDR, 1);
-        _ = NativeTcp.SetOption(fd, LibC.IPPROTO_TCP, LibC.TCP_NODELAY, 1); // accepted sockets inherit it
-        if (Key.Address.IsIPv6)
-        {
-            _ = NativeTcp.SetOption(fd, LibC.IPPROTO_IPV6, LibC.IPV6_V6ONLY, 1);
-        }
-
-        if (LibC.Bind(fd, address, length) != 0 || LibC.Listen(fd, _owner.Options.ListenBacklog) != 0)
-        {
-            var errno = Marshal.GetLastPInvokeError();
-            _ = LibC.Close(fd);
-            return NativeTcp.ToSocketError(errno);
-        }
-
-        _fd = fd;
+        _started = true;
         _registeredLoops = _loops.Count;
         foreach (var loop in _loops)
         {
             if (!loop.Post(static s => ((EventLoopTcpListener)s!).Join(ProxyEventLoop.Current!), this))
             {
-                ReleaseLoop();
+                ReleaseLoop(loop.Index);
             }
         }
 
@@ -100,7 +112,7 @@ internal sealed unsafe class EventLoopTcpListener : IProxyListener, IEventLoopHa
         }
 
         _disposed = true;
-        if (_fd < 0)
+        if (!_started)
         {
             return;
         }
@@ -108,12 +120,16 @@ internal sealed unsafe class EventLoopTcpListener : IProxyListener, IEventLoopHa
         // Stop listening now (the Sockets engine closes its socket here): new clients are refused and those in the
         // backlog reset. The descriptor itself is closed by the last loop to drop it, so no loop can accept on a
         // number the kernel has already given to another socket.
-        _ = LibC.Shutdown(_fd, LibC.SHUT_RDWR);
+        foreach (var fd in _perLoop ? _fds : [_fds[0]])
+        {
+            _ = LibC.Shutdown(fd, LibC.SHUT_RDWR);
+        }
+
         foreach (var loop in _loops)
         {
             if (!loop.Post(static s => ((EventLoopTcpListener)s!).Leave(), this))
             {
-                ReleaseLoop();
+                ReleaseLoop(loop.Index);
             }
         }
     }
@@ -146,7 +162,7 @@ internal sealed unsafe class EventLoopTcpListener : IProxyListener, IEventLoopHa
             }
 
             var length = NativeTcp.SockAddrCapacity;
-            var fd = LibC.Accept4(_fd, address, &length, LibC.SOCK_NONBLOCK | LibC.SOCK_CLOEXEC);
+            var fd = LibC.Accept4(_fds[tag], address, &length, LibC.SOCK_NONBLOCK | LibC.SOCK_CLOEXEC);
             if (fd < 0)
             {
                 var errno = Marshal.GetLastPInvokeError();
@@ -221,11 +237,12 @@ internal sealed unsafe class EventLoopTcpListener : IProxyListener, IEventLoopHa
             return;
         }
 
-        var slot = loop.Register(_fd, LibC.EPOLLIN | LibC.EPOLLEXCLUSIVE, this, loop.Index, out var errno);
-        if (slot < 0 && errno == EINVAL)
+        var fd = _fds[loop.Index];
+        var slot = loop.Register(fd, _perLoop ? LibC.EPOLLIN : LibC.EPOLLIN | LibC.EPOLLEXCLUSIVE, this, loop.Index, out var errno);
+        if (slot < 0 && errno == EINVAL && !_perLoop)
         {
             // A kernel before 4.5 has no EPOLLEXCLUSIVE: every loop wakes per connection, and all but one find EAGAIN.
-            slot = loop.Register(_fd, LibC.EPOLLIN, this, loop.Index, out errno);
+            slot = loop.Register(fd, LibC.EPOLLIN, this, loop.Index, out errno);
         }
 
         if (slot < 0)
@@ -284,22 +301,61 @@ internal sealed unsafe class EventLoopTcpListener : IProxyListener, IEventLoopHa
         var slot = _slots[loop.Index];
         if (slot >= 0)
         {
-            loop.Unregister(_fd, slot);
+            loop.Unregister(_fds[loop.Index], slot);
             _slots[loop.Index] = -1;
         }
     }
 
     private void Leave()
     {
-        Drop(ProxyEventLoop.Current!);
-        ReleaseLoop();
+        var loop = ProxyEventLoop.Current!;
+        Drop(loop);
+        ReleaseLoop(loop.Index);
     }
 
-    private void ReleaseLoop()
+    /// <summary>Loop <paramref name="index"/> no longer uses its socket: close it (per-loop sockets), or count down to the shared socket's close.</summary>
+    private void ReleaseLoop(int index)
     {
-        if (Interlocked.Decrement(ref _registeredLoops) == 0)
+        if (_perLoop)
         {
-            _ = LibC.Close(_fd);
+            _ = LibC.Close(_fds[index]);
         }
+        else if (Interlocked.Decrement(ref _registeredLoops) == 0)
+        {
+            _ = LibC.Close(_fds[0]);
+        }
+    }
+
+    private SocketError OpenBound(bool reusePort, out int fd)
+    {
+        fd = NativeTcp.Open(Key.Address);
+        if (fd < 0)
+        {
+            return NativeTcp.ToSocketError(Marshal.GetLastPInvokeError());
+        }
+
+        var address = stackalloc byte[NativeTcp.SockAddrCapacity];
+        var length = NativeTcp.WriteSockAddr(Key.Address, Key.Port, address);
+        _ = NativeTcp.SetOption(fd, LibC.SOL_SOCKET, LibC.SO_REUSEADDR, 1);
+        _ = NativeTcp.SetOption(fd, LibC.IPPROTO_TCP, LibC.TCP_NODELAY, 1); // accepted sockets inherit it
+        if (reusePort)
+        {
+            _ = NativeTcp.SetOption(fd, LibC.SOL_SOCKET, LibC.SO_REUSEPORT, 1);
+        }
+
+        if (Key.Address.IsIPv6)
+        {
+            _ = NativeTcp.SetOption(fd, LibC.IPPROTO_IPV6, LibC.IPV6_V6ONLY, 1);
+        }
+
+        if (LibC.Bind(fd, address, length) != 0 || LibC.Listen(fd, _owner.Options.ListenBacklog) != 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            _ = LibC.Close(fd);
+            fd = -1;
+            return NativeTcp.ToSocketError(errno);
+        }
+
+        return SocketError.Success;
     }
 }
