@@ -20,6 +20,9 @@ internal sealed class LabHostOptions
 
     public int Workers { get; private set; }
 
+    /// <summary>Gets the proxy's TCP engine: --engine, else the LB_PROXY_ENGINE environment variable (so LB_LABHOST_ENV can pick it), else Auto.</summary>
+    public LoadBalancing.Forwarding.Proxy.ProxyEngine Engine { get; private set; } = ParseEngine(Environment.GetEnvironmentVariable("LB_PROXY_ENGINE") ?? "auto");
+
     public int? BatchDelayMicroseconds { get; private set; }
 
     public bool UseRing { get; private set; } = true;
@@ -71,6 +74,9 @@ internal sealed class LabHostOptions
                 case "--workers" when int.TryParse(value, CultureInfo.InvariantCulture, out var workers) && workers >= 0:
                     o.Workers = workers;
                     break;
+                case "--engine":
+                    o.Engine = ParseEngine(value);
+                    break;
                 case "--batch-delay-us" when int.TryParse(value, CultureInfo.InvariantCulture, out var us) && us >= 0:
                     o.BatchDelayMicroseconds = us;
                     break;
@@ -92,6 +98,11 @@ internal sealed class LabHostOptions
 
         return o;
     }
+
+    private static LoadBalancing.Forwarding.Proxy.ProxyEngine ParseEngine(string value)
+        => Enum.TryParse<LoadBalancing.Forwarding.Proxy.ProxyEngine>(value, ignoreCase: true, out var engine) && Enum.IsDefined(engine)
+            ? engine
+            : throw new FormatException($"bad engine '{value}': expected auto, sockets or eventloop");
 
     public LoadBalancerConfig BuildConfig() => new()
     {

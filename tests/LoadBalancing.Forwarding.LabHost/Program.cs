@@ -11,7 +11,7 @@ using LoadBalancing.Runtime;
 using LoadBalancing.Scheduling;
 
 // lb-labhost --mode dr|proxy --vip ADDR --service tcp:80 [--service udp:5001] --server ADDR:WEIGHT ...
-//            [--scheduler wrr] [--interface eth0] [--workers N] [--recv] [--health tcp] [--health-interval-ms 200]
+//            [--scheduler wrr] [--interface eth0] [--workers N (DR workers, or proxy event loops)] [--engine auto|sockets|eventloop] [--recv] [--health tcp] [--health-interval-ms 200]
 // Prints "ready" once forwarding, "health ADDR up|down weight=W" on every health change, and answers the stdin
 // commands "weight ADDR W", "remove ADDR", "stats" (one "server ..." line per real server, a "forwarder ..." line for
 // DR) and "quit" with "ok" (or "error: ...").
@@ -61,7 +61,7 @@ namespace LoadBalancing.Forwarding.LabHost
             }
             else
             {
-                proxy = new ProxyForwarder(services, new ConnectionTable(), new ProxyForwarderOptions { ListenBacklog = 4096 });
+                proxy = new ProxyForwarder(services, new ConnectionTable(), new ProxyForwarderOptions { ListenBacklog = 4096, Engine = options.Engine, EventLoopThreads = options.Workers, ListenSocketPerLoop = Environment.GetEnvironmentVariable("LB_PROXY_REUSEPORT") == "1" });
                 proxy.Start();
                 if (proxy.ListeningServices.Length != config.Services.Length)
                 {

@@ -3,6 +3,7 @@ using System.Collections.Immutable;
 using System.Net.Sockets;
 using LoadBalancing.Connections;
 using LoadBalancing.Forwarding.Proxy.Internal;
+using LoadBalancing.Forwarding.Proxy.Internal.EventLoop;
 using LoadBalancing.Model;
 using LoadBalancing.Runtime;
 using Microsoft.Extensions.Logging;
@@ -33,7 +34,12 @@ namespace LoadBalancing.Forwarding.Proxy;
 /// <c>Route</c>, <c>Tunnel</c> and <c>Local</c> entries are NOOUTPUT and follow the INPUT-ONLY table, exactly as
 /// under the DR forwarder (the server's FIN is not fed). Reply bytes are counted for every method.
 /// </para>
-/// <para>Zero-copy relaying (splice) is not used: each direction copies through one pooled buffer.</para>
+/// <para>
+/// TCP is relayed by one of two engines (<see cref="ProxyForwarderOptions.Engine"/>): .NET socket operations on every
+/// OS, or on Linux a fixed set of epoll event-loop threads over non-blocking sockets (HAProxy's model), which is the
+/// default there. Both schedule, count and report through the same code. Zero-copy relaying (splice) is not used:
+/// each direction copies through one pooled buffer.
+/// </para>
 /// </remarks>
 public sealed class ProxyForwarder : IAsyncDisposable
 {
@@ -46,6 +52,7 @@ public sealed class ProxyForwarder : IAsyncDisposable
     private readonly EventHandler _onChanged;
     private ITimer? _sweeper;
     private ITimer? _expiry;
+    private ProxyEventLoopGroup? _loops;
     private bool _running;
     private TaskCompletionSource _drained = NewDrainSignal();
 
@@ -68,6 +75,7 @@ public sealed class ProxyForwarder : IAsyncDisposable
         ConnectTimeoutTicks = ToTimestampTicks(Options.ConnectTimeout);
         IdleTimeoutTicks = ToTimestampTicks(Options.IdleTimeout);
         UdpTimeoutTicks = ToTimestampTicks(Options.UdpSessionTimeout);
+        Engine = ResolveEngine(Options.Engine);
         _onChanged = (_, _) => Reconcile();
     }
 
@@ -91,6 +99,12 @@ public sealed class ProxyForwarder : IAsyncDisposable
 
     /// <summary>Gets the options.</summary>
     public ProxyForwarderOptions Options { get; }
+
+    /// <summary>
+    /// Gets the engine that relays TCP: <see cref="ProxyForwarderOptions.Engine"/> with <see cref="ProxyEngine.Auto"/>
+    /// resolved (<see cref="ProxyEngine.EventLoop"/> on Linux, <see cref="ProxyEngine.Sockets"/> elsewhere).
+    /// </summary>
+    public ProxyEngine Engine { get; }
 
     /// <summary>Gets a value indicating whether the forwarder is started.</summary>
     public bool IsRunning
@@ -144,6 +158,12 @@ public sealed class ProxyForwarder : IAsyncDisposable
             if (_running)
             {
                 return;
+            }
+
+            if (Engine == ProxyEngine.EventLoop && OperatingSystem.IsLinux())
+            {
+                _loops = new ProxyEventLoopGroup(Options.EventLoopThreads, Logger);
+                ProxyLog.EventLoopsStarted(Logger, _loops.Loops.Count);
             }
 
             _running = true;
@@ -211,12 +231,22 @@ public sealed class ProxyForwarder : IAsyncDisposable
         }
         finally
         {
+            ProxyEventLoopGroup? loops;
             lock (_gate)
             {
                 _sweeper?.Dispose();
                 _sweeper = null;
                 _expiry?.Dispose();
                 _expiry = null;
+                loops = _loops;
+                _loops = null;
+            }
+
+            // After the drain and outside the gate (a loop closing a leftover connection untracks it, which takes the
+            // gate): the loops close what is left, a bug guard, as they stop.
+            if (OperatingSystem.IsLinux())
+            {
+                loops?.Dispose();
             }
         }
     }
@@ -279,6 +309,14 @@ public sealed class ProxyForwarder : IAsyncDisposable
         }
     }
 
+    private static ProxyEngine ResolveEngine(ProxyEngine engine) => engine switch
+    {
+        ProxyEngine.Auto => OperatingSystem.IsLinux() ? ProxyEngine.EventLoop : ProxyEngine.Sockets,
+        ProxyEngine.EventLoop when !OperatingSystem.IsLinux() => throw new PlatformNotSupportedException(
+            $"{nameof(ProxyForwarderOptions)}.{nameof(ProxyForwarderOptions.Engine)} = {nameof(ProxyEngine.EventLoop)} needs Linux (epoll); use {nameof(ProxyEngine.Auto)} or {nameof(ProxyEngine.Sockets)} on this OS"),
+        _ => engine,
+    };
+
     private static TaskCompletionSource NewDrainSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>The sweeper runs four times per shortest timeout, between 10 ms and 1 s, so a timeout fires at most 25% late.</summary>
@@ -301,6 +339,16 @@ public sealed class ProxyForwarder : IAsyncDisposable
         }
 
         return key.Port == 0 ? (false, "port-0 (all ports) services cannot be listened on") : (true, null);
+    }
+
+    private IProxyListener CreateListener(VirtualServiceKey key)
+    {
+        if (key.Protocol != ServiceProtocol.Tcp)
+        {
+            return new UdpProxyListener(this, key);
+        }
+
+        return _loops is { } loops && OperatingSystem.IsLinux() ? new EventLoopTcpListener(this, key, loops.Loops) : new TcpProxyListener(this, key);
     }
 
     private long ToTimestampTicks(TimeSpan span) => (long)(span.TotalSeconds * TimeProvider.TimestampFrequency);
@@ -361,7 +409,7 @@ public sealed class ProxyForwarder : IAsyncDisposable
                     continue;
                 }
 
-                IProxyListener listener = key.Protocol == ServiceProtocol.Tcp ? new TcpProxyListener(this, key) : new UdpProxyListener(this, key);
+                var listener = CreateListener(key);
                 var error = listener.Start();
                 if (error == SocketError.Success)
                 {

@@ -6,6 +6,9 @@ public sealed record ProxyForwarderOptions
     /// <summary>Gets the default options.</summary>
     public static ProxyForwarderOptions Default { get; } = new();
 
+    /// <summary>The most event-loop threads <see cref="EventLoopThreads"/> accepts.</summary>
+    public const int MaxEventLoopThreads = 256;
+
     /// <summary>Gets how long a connect to a real server may take before it counts as failed; 5 s by default.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
@@ -50,6 +53,28 @@ public sealed record ProxyForwarderOptions
     /// </summary>
     public bool RunConnectionTableExpiry { get; init; } = true;
 
+    /// <summary>
+    /// Gets the engine that relays TCP connections; <see cref="ProxyEngine.Auto"/> (the default) picks the event loop
+    /// on Linux and .NET sockets elsewhere. <see cref="ProxyEngine.EventLoop"/> on another OS makes the forwarder's
+    /// constructor throw <see cref="PlatformNotSupportedException"/>.
+    /// </summary>
+    public ProxyEngine Engine { get; init; }
+
+    /// <summary>
+    /// Gets the number of event-loop threads of the <see cref="ProxyEngine.EventLoop"/> engine; 0 (the default) means
+    /// one per processor (<see cref="Environment.ProcessorCount"/>). Each thread accepts, connects and relays its own
+    /// connections. Ignored by the other engine.
+    /// </summary>
+    public int EventLoopThreads { get; init; }
+
+    /// <summary>
+    /// Gets a value indicating whether the <see cref="ProxyEngine.EventLoop"/> engine gives each loop its own listening
+    /// socket (<c>SO_REUSEPORT</c>; the kernel hashes new connections over them) instead of one socket shared by every
+    /// loop (<c>EPOLLEXCLUSIVE</c>: the first idle loop takes the connection); off by default. With per-loop sockets
+    /// another <c>SO_REUSEPORT</c> socket of the same user can bind the port too.
+    /// </summary>
+    public bool ListenSocketPerLoop { get; init; }
+
     /// <summary>Throws when an option is out of range, naming the option.</summary>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
     public void Validate()
@@ -61,6 +86,13 @@ public sealed record ProxyForwarderOptions
         ArgumentOutOfRangeException.ThrowIfNegative(MaxConnectionsPerService, nameof(MaxConnectionsPerService));
         ArgumentOutOfRangeException.ThrowIfLessThan(BufferSize, 512, nameof(BufferSize));
         ArgumentOutOfRangeException.ThrowIfLessThan(ListenBacklog, 1, nameof(ListenBacklog));
+        ArgumentOutOfRangeException.ThrowIfNegative(EventLoopThreads, nameof(EventLoopThreads));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(EventLoopThreads, MaxEventLoopThreads, nameof(EventLoopThreads));
+        if (!Enum.IsDefined(Engine))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Engine), Engine, "expected Auto, Sockets or EventLoop");
+        }
+
         if (!Enum.IsDefined(ProxyProtocol))
         {
             throw new ArgumentOutOfRangeException(nameof(ProxyProtocol), ProxyProtocol, "expected None, V1 or V2");

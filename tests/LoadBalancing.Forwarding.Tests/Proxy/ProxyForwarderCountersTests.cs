@@ -14,14 +14,16 @@ public sealed class ProxyForwarderCountersTests
     /// → TIME_WAIT. Route entries are NOOUTPUT and use INPUT-ONLY: client FIN → FIN_WAIT, the server's FIN unseen.
     /// </summary>
     [Theory]
-    [InlineData(ForwardingMethod.Masquerade, "TIME_WAIT")]
-    [InlineData(ForwardingMethod.Route, "FIN_WAIT")]
-    public async Task Relay_OpenThenClosed_ActiveThenInactive(ForwardingMethod method, string finalState)
+    [InlineData(ForwardingMethod.Masquerade, "TIME_WAIT", ProxyEngine.Sockets)]
+    [InlineData(ForwardingMethod.Route, "FIN_WAIT", ProxyEngine.Sockets)]
+    [InlineData(ForwardingMethod.Masquerade, "TIME_WAIT", ProxyEngine.EventLoop)]
+    [InlineData(ForwardingMethod.Route, "FIN_WAIT", ProxyEngine.EventLoop)]
+    public async Task Relay_OpenThenClosed_ActiveThenInactive(ForwardingMethod method, string finalState, ProxyEngine engine)
     {
         using var timeout = TestTimeout.Create();
         var ct = timeout.Token;
         await using var a = new TestBackend("A", "127.0.0.2");
-        await using var harness = new ProxyHarness();
+        await using var harness = new ProxyHarness(engine);
         var port = ProxyHarness.FreePort();
         var service = harness.Start(ProxyHarness.Service(ServiceProtocol.Tcp, port, SchedulerNames.RoundRobin, ProxyHarness.Server(a.EndPoint, method: method)));
         var dest = service.Destinations[0];
@@ -48,14 +50,15 @@ public sealed class ProxyForwarderCountersTests
         Assert.Equal(5 + 8, dest.Statistics.OutBytes);
     }
 
-    [Fact]
-    public async Task Sweep_IdleLongerThanIdleTimeout_BothSidesResetAndEntryClosed()
+    [Theory]
+    [MemberData(nameof(ProxyEngines.All), MemberType = typeof(ProxyEngines))]
+    public async Task Sweep_IdleLongerThanIdleTimeout_BothSidesResetAndEntryClosed(ProxyEngine engine)
     {
         using var timeout = TestTimeout.Create();
         var ct = timeout.Token;
         var clock = new FakeTimeProvider();
         await using var a = new TestBackend("A", "127.0.0.2");
-        await using var harness = new ProxyHarness(new ProxyForwarderOptions { IdleTimeout = TimeSpan.FromSeconds(30) }, clock);
+        await using var harness = new ProxyHarness(engine, new ProxyForwarderOptions { IdleTimeout = TimeSpan.FromSeconds(30) }, clock);
         var port = ProxyHarness.FreePort();
         var service = harness.Start(ProxyHarness.Service(ServiceProtocol.Tcp, port, SchedulerNames.RoundRobin, ProxyHarness.Server(a.EndPoint)));
         using var client = await TestClient.ConnectAsync(port, ct);
@@ -73,13 +76,14 @@ public sealed class ProxyForwarderCountersTests
         Assert.Equal((0, 1), (service.Destinations[0].ActiveConnections, service.Destinations[0].InactiveConnections));
     }
 
-    [Fact]
-    public async Task DisposeAsync_OpenConnection_ResetsItAndDrains()
+    [Theory]
+    [MemberData(nameof(ProxyEngines.All), MemberType = typeof(ProxyEngines))]
+    public async Task DisposeAsync_OpenConnection_ResetsItAndDrains(ProxyEngine engine)
     {
         using var timeout = TestTimeout.Create();
         var ct = timeout.Token;
         await using var a = new TestBackend("A", "127.0.0.2");
-        var harness = new ProxyHarness();
+        var harness = new ProxyHarness(engine);
         var port = ProxyHarness.FreePort();
         harness.Start(ProxyHarness.Service(ServiceProtocol.Tcp, port, SchedulerNames.RoundRobin, ProxyHarness.Server(a.EndPoint)));
         using var client = await TestClient.ConnectAsync(port, ct);
@@ -94,13 +98,14 @@ public sealed class ProxyForwarderCountersTests
         await a.WaitClosedAsync(1, ct);
     }
 
-    [Fact]
-    public async Task StopAsync_NotCancelled_WaitsForOpenConnectionToFinish()
+    [Theory]
+    [MemberData(nameof(ProxyEngines.All), MemberType = typeof(ProxyEngines))]
+    public async Task StopAsync_NotCancelled_WaitsForOpenConnectionToFinish(ProxyEngine engine)
     {
         using var timeout = TestTimeout.Create();
         var ct = timeout.Token;
         await using var a = new TestBackend("A", "127.0.0.2");
-        await using var harness = new ProxyHarness();
+        await using var harness = new ProxyHarness(engine);
         var port = ProxyHarness.FreePort();
         harness.Start(ProxyHarness.Service(ServiceProtocol.Tcp, port, SchedulerNames.RoundRobin, ProxyHarness.Server(a.EndPoint)));
         using var client = await TestClient.ConnectAsync(port, ct);

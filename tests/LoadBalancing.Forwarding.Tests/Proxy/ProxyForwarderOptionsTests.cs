@@ -22,4 +22,22 @@ public sealed class ProxyForwarderOptionsTests
 
         Assert.Equal(nameof(ProxyForwarderOptions.MaxConnectionsPerService), error.ParamName);
     }
+
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(ProxyForwarderOptions.MaxEventLoopThreads + 1)]
+    public void Validate_EventLoopThreadsOutOfRange_NamesTheOption(int threads)
+    {
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => new ProxyForwarderOptions { EventLoopThreads = threads }.Validate());
+
+        Assert.Equal(nameof(ProxyForwarderOptions.EventLoopThreads), error.ParamName);
+    }
+
+    [Fact]
+    public void Validate_UndefinedEngine_NamesTheOption()
+    {
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => new ProxyForwarderOptions { Engine = (ProxyEngine)7 }.Validate());
+
+        Assert.Equal(nameof(ProxyForwarderOptions.Engine), error.ParamName);
+    }
 }

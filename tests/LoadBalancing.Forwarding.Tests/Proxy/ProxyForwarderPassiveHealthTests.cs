@@ -132,8 +132,9 @@ public sealed class ProxyForwarderPassiveHealthTests
         }
     }
 
-    [Fact]
-    public async Task ConnectSucceeded_ResetsTheConsecutiveCount_AlternatingOutcomesNeverEject()
+    [Theory]
+    [MemberData(nameof(ProxyEngines.All), MemberType = typeof(ProxyEngines))]
+    public async Task ConnectSucceeded_ResetsTheConsecutiveCount_AlternatingOutcomesNeverEject(ProxyEngine engine)
     {
         using var timeout = TestTimeout.Create();
         var ct = timeout.Token;
@@ -141,7 +142,7 @@ public sealed class ProxyForwarderPassiveHealthTests
         using var c = new RecoveringBackend("C", "127.0.0.4");
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var port = ProxyHarness.FreePort();
-        await using var harness = new ProxyHarness();
+        await using var harness = new ProxyHarness(engine);
         var detector = new OutlierDetector(harness.Services, Outliers, clock);
         using var bridge = harness.Forwarder.ReportTo(detector);
         var successes = new ConcurrentQueue<ProxyConnectSucceededEventArgs>();
@@ -170,15 +171,16 @@ public sealed class ProxyForwarderPassiveHealthTests
         Assert.True(detector.IsEjected(flaky));
     }
 
-    [Fact]
-    public async Task ReportTo_Disposed_StopsReporting()
+    [Theory]
+    [MemberData(nameof(ProxyEngines.All), MemberType = typeof(ProxyEngines))]
+    public async Task ReportTo_Disposed_StopsReporting(ProxyEngine engine)
     {
         using var timeout = TestTimeout.Create();
         var ct = timeout.Token;
         await using var a = new TestBackend("A", "127.0.0.2");
         using var c = new RecoveringBackend("C", "127.0.0.4");
         var port = ProxyHarness.FreePort();
-        await using var harness = new ProxyHarness();
+        await using var harness = new ProxyHarness(engine);
         var detector = new OutlierDetector(harness.Services, Outliers, new FakeTimeProvider());
         var bridge = harness.Forwarder.ReportTo(detector);
         var state = harness.Start(ProxyHarness.Service(ServiceProtocol.Tcp, port, SchedulerNames.RoundRobin,

@@ -12,11 +12,12 @@ namespace LoadBalancing.Forwarding.Tests.Proxy;
 /// <summary>Which services the proxy listens for, and its DI registration.</summary>
 public sealed class ProxyForwarderServicesTests
 {
-    [Fact]
-    public async Task Start_FirewallMarkAndPortZeroServices_LoggedAsUnsupportedOthersListen()
+    [Theory]
+    [MemberData(nameof(ProxyEngines.All), MemberType = typeof(ProxyEngines))]
+    public async Task Start_FirewallMarkAndPortZeroServices_LoggedAsUnsupportedOthersListen(ProxyEngine engine)
     {
         var logger = new ListLogger<ProxyForwarder>();
-        await using var harness = new ProxyHarness(logger: logger);
+        await using var harness = new ProxyHarness(engine, logger: logger);
         var port = ProxyHarness.FreePort();
         var backend = new IPEndPoint(IPAddress.Parse("127.0.0.2"), 8080);
         var tcp = ProxyHarness.Service(ServiceProtocol.Tcp, port, SchedulerNames.RoundRobin, ProxyHarness.Server(backend));
@@ -44,11 +45,12 @@ public sealed class ProxyForwarderServicesTests
         Assert.Equal(2, logger.Entries.Count(e => e.Id.Id == 1003));
     }
 
-    [Fact]
-    public async Task Start_PortTaken_LoggedAndRetriedOnNextChange()
+    [Theory]
+    [MemberData(nameof(ProxyEngines.All), MemberType = typeof(ProxyEngines))]
+    public async Task Start_PortTaken_LoggedAndRetriedOnNextChange(ProxyEngine engine)
     {
         var logger = new ListLogger<ProxyForwarder>();
-        await using var harness = new ProxyHarness(logger: logger);
+        await using var harness = new ProxyHarness(engine, logger: logger);
         var blocker = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
         blocker.Start();
         var port = (ushort)((IPEndPoint)blocker.LocalEndpoint).Port;

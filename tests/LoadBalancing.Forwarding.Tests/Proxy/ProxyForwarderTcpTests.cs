@@ -9,15 +9,16 @@ namespace LoadBalancing.Forwarding.Tests.Proxy;
 /// <summary>End-to-end TCP scheduling through the proxy with real loopback sockets.</summary>
 public sealed class ProxyForwarderTcpTests
 {
-    [Fact]
-    public async Task Start_ThreeBackendsRoundRobin_EveryBackendServesTwice()
+    [Theory]
+    [MemberData(nameof(ProxyEngines.All), MemberType = typeof(ProxyEngines))]
+    public async Task Start_ThreeBackendsRoundRobin_EveryBackendServesTwice(ProxyEngine engine)
     {
         using var timeout = TestTimeout.Create();
         var ct = timeout.Token;
         await using var a = new TestBackend("A", "127.0.0.2");
         await using var b = new TestBackend("B", "127.0.0.3");
         await using var c = new TestBackend("C", "127.0.0.4");
-        await using var harness = new ProxyHarness();
+        await using var harness = new ProxyHarness(engine);
         var port = ProxyHarness.FreePort();
         harness.Start(ProxyHarness.Service(ServiceProtocol.Tcp, port, SchedulerNames.RoundRobin,
             ProxyHarness.Server(a.EndPoint), ProxyHarness.Server(b.EndPoint), ProxyHarness.Server(c.EndPoint)));
@@ -36,14 +37,15 @@ public sealed class ProxyForwarderTcpTests
         Assert.All(names.Chunk(3), cycle => Assert.Equal(3, cycle.Distinct().Count()));
     }
 
-    [Fact]
-    public async Task Start_WeightedRoundRobin3To1_FollowsTheKernelCycle()
+    [Theory]
+    [MemberData(nameof(ProxyEngines.All), MemberType = typeof(ProxyEngines))]
+    public async Task Start_WeightedRoundRobin3To1_FollowsTheKernelCycle(ProxyEngine engine)
     {
         using var timeout = TestTimeout.Create();
         var ct = timeout.Token;
         await using var a = new TestBackend("A", "127.0.0.2");
         await using var b = new TestBackend("B", "127.0.0.3");
-        await using var harness = new ProxyHarness();
+        await using var harness = new ProxyHarness(engine);
         var port = ProxyHarness.FreePort();
         harness.Start(ProxyHarness.Service(ServiceProtocol.Tcp, port, SchedulerNames.WeightedRoundRobin,
             ProxyHarness.Server(a.EndPoint, weight: 3), ProxyHarness.Server(b.EndPoint, weight: 1)));
@@ -62,14 +64,15 @@ public sealed class ProxyForwarderTcpTests
         Assert.Equal(["B", "A", "A", "A", "B", "A", "A", "A"], names);
     }
 
-    [Fact]
-    public async Task SetWeight_ZeroWhileConnectionOpen_NoNewConnectionsButOpenOneContinues()
+    [Theory]
+    [MemberData(nameof(ProxyEngines.All), MemberType = typeof(ProxyEngines))]
+    public async Task SetWeight_ZeroWhileConnectionOpen_NoNewConnectionsButOpenOneContinues(ProxyEngine engine)
     {
         using var timeout = TestTimeout.Create();
         var ct = timeout.Token;
         await using var a = new TestBackend("A", "127.0.0.2");
         await using var b = new TestBackend("B", "127.0.0.3");
-        await using var harness = new ProxyHarness();
+        await using var harness = new ProxyHarness(engine);
         var port = ProxyHarness.FreePort();
         var service = harness.Start(ProxyHarness.Service(ServiceProtocol.Tcp, port, SchedulerNames.RoundRobin,
             ProxyHarness.Server(a.EndPoint), ProxyHarness.Server(b.EndPoint)));
@@ -90,13 +93,14 @@ public sealed class ProxyForwarderTcpTests
         Assert.Equal(1, drained.ActiveConnections);
     }
 
-    [Fact]
-    public async Task Apply_ServiceRemoved_StopsAcceptingWhileOpenConnectionFinishes()
+    [Theory]
+    [MemberData(nameof(ProxyEngines.All), MemberType = typeof(ProxyEngines))]
+    public async Task Apply_ServiceRemoved_StopsAcceptingWhileOpenConnectionFinishes(ProxyEngine engine)
     {
         using var timeout = TestTimeout.Create();
         var ct = timeout.Token;
         await using var a = new TestBackend("A", "127.0.0.2");
-        await using var harness = new ProxyHarness();
+        await using var harness = new ProxyHarness(engine);
         var port = ProxyHarness.FreePort();
         harness.Start(ProxyHarness.Service(ServiceProtocol.Tcp, port, SchedulerNames.RoundRobin, ProxyHarness.Server(a.EndPoint)));
         using var open = await TestClient.ConnectAsync(port, ct);
@@ -111,13 +115,14 @@ public sealed class ProxyForwarderTcpTests
         Assert.Equal(["A bye 13"], await open.FinishAsync(ct));
     }
 
-    [Fact]
-    public async Task Apply_ServiceAddedLater_StartsListening()
+    [Theory]
+    [MemberData(nameof(ProxyEngines.All), MemberType = typeof(ProxyEngines))]
+    public async Task Apply_ServiceAddedLater_StartsListening(ProxyEngine engine)
     {
         using var timeout = TestTimeout.Create();
         var ct = timeout.Token;
         await using var a = new TestBackend("A", "127.0.0.2");
-        await using var harness = new ProxyHarness();
+        await using var harness = new ProxyHarness(engine);
         harness.Forwarder.Start();
         var port = ProxyHarness.FreePort();
 
@@ -127,15 +132,16 @@ public sealed class ProxyForwarderTcpTests
         Assert.Equal("A hi", await client.RequestAsync("hi", ct));
     }
 
-    [Fact]
-    public async Task Start_PersistentService_ClientSticksToOneServer()
+    [Theory]
+    [MemberData(nameof(ProxyEngines.All), MemberType = typeof(ProxyEngines))]
+    public async Task Start_PersistentService_ClientSticksToOneServer(ProxyEngine engine)
     {
         using var timeout = TestTimeout.Create();
         var ct = timeout.Token;
         await using var a = new TestBackend("A", "127.0.0.2");
         await using var b = new TestBackend("B", "127.0.0.3");
         await using var c = new TestBackend("C", "127.0.0.4");
-        await using var harness = new ProxyHarness();
+        await using var harness = new ProxyHarness(engine);
         var port = ProxyHarness.FreePort();
         var config = ProxyHarness.Service(ServiceProtocol.Tcp, port, SchedulerNames.RoundRobin,
             ProxyHarness.Server(a.EndPoint), ProxyHarness.Server(b.EndPoint), ProxyHarness.Server(c.EndPoint)) with
@@ -158,13 +164,14 @@ public sealed class ProxyForwarderTcpTests
         Assert.Equal(1, service.Destinations.Sum(d => d.PersistentConnections));
     }
 
-    [Fact]
-    public async Task Relay_ClientShutsDownSend_StillGetsTheReply()
+    [Theory]
+    [MemberData(nameof(ProxyEngines.All), MemberType = typeof(ProxyEngines))]
+    public async Task Relay_ClientShutsDownSend_StillGetsTheReply(ProxyEngine engine)
     {
         using var timeout = TestTimeout.Create();
         var ct = timeout.Token;
         await using var a = new TestBackend("A", "127.0.0.2");
-        await using var harness = new ProxyHarness();
+        await using var harness = new ProxyHarness(engine);
         var port = ProxyHarness.FreePort();
         harness.Start(ProxyHarness.Service(ServiceProtocol.Tcp, port, SchedulerNames.RoundRobin, ProxyHarness.Server(a.EndPoint)));
         using var client = await TestClient.ConnectAsync(port, ct);
@@ -176,13 +183,14 @@ public sealed class ProxyForwarderTcpTests
         Assert.Equal(["A bye 10"], lines);
     }
 
-    [Fact]
-    public async Task Relay_LargeTransferBothWays_EveryByteArrives()
+    [Theory]
+    [MemberData(nameof(ProxyEngines.All), MemberType = typeof(ProxyEngines))]
+    public async Task Relay_LargeTransferBothWays_EveryByteArrives(ProxyEngine engine)
     {
         using var timeout = TestTimeout.Create();
         var ct = timeout.Token;
         await using var a = new TestBackend("A", "127.0.0.2");
-        await using var harness = new ProxyHarness(new ProxyForwarderOptions { BufferSize = 1024 });
+        await using var harness = new ProxyHarness(engine, new ProxyForwarderOptions { BufferSize = 1024 });
         var port = ProxyHarness.FreePort();
         var service = harness.Start(ProxyHarness.Service(ServiceProtocol.Tcp, port, SchedulerNames.RoundRobin, ProxyHarness.Server(a.EndPoint)));
         using var client = await TestClient.ConnectAsync(port, ct);
@@ -199,15 +207,16 @@ public sealed class ProxyForwarderTcpTests
         Assert.Equal((64 * 1002) + "A bye 64000\n".Length, service.Statistics.OutBytes);
     }
 
-    [Fact]
-    public async Task Connect_BackendDown_NextServerServesAndFailureHookFires()
+    [Theory]
+    [MemberData(nameof(ProxyEngines.All), MemberType = typeof(ProxyEngines))]
+    public async Task Connect_BackendDown_NextServerServesAndFailureHookFires(ProxyEngine engine)
     {
         using var timeout = TestTimeout.Create();
         var ct = timeout.Token;
         await using var a = new TestBackend("A", "127.0.0.2");
         await using var b = new TestBackend("B", "127.0.0.3");
         var dead = DeadEndPoint("127.0.0.5");
-        await using var harness = new ProxyHarness();
+        await using var harness = new ProxyHarness(engine);
         var port = ProxyHarness.FreePort();
         harness.Start(ProxyHarness.Service(ServiceProtocol.Tcp, port, SchedulerNames.RoundRobin,
             ProxyHarness.Server(a.EndPoint), ProxyHarness.Server(dead), ProxyHarness.Server(b.EndPoint)));
@@ -229,13 +238,14 @@ public sealed class ProxyForwarderTcpTests
         Assert.Equal(1, failure.Attempt);
     }
 
-    [Fact]
-    public async Task Connect_OnlyServerDown_ClientClosedAfterOneAttempt()
+    [Theory]
+    [MemberData(nameof(ProxyEngines.All), MemberType = typeof(ProxyEngines))]
+    public async Task Connect_OnlyServerDown_ClientClosedAfterOneAttempt(ProxyEngine engine)
     {
         using var timeout = TestTimeout.Create();
         var ct = timeout.Token;
         var dead = DeadEndPoint("127.0.0.5");
-        await using var harness = new ProxyHarness();
+        await using var harness = new ProxyHarness(engine);
         var port = ProxyHarness.FreePort();
         var service = harness.Start(ProxyHarness.Service(ServiceProtocol.Tcp, port, SchedulerNames.RoundRobin, ProxyHarness.Server(dead)));
         try
@@ -255,14 +265,15 @@ public sealed class ProxyForwarderTcpTests
         Assert.Equal(0, service.Destinations[0].ActiveConnections);
     }
 
-    [Fact]
-    public async Task Connect_FailureHandlerQuiescesServer_RetryAvoidsIt()
+    [Theory]
+    [MemberData(nameof(ProxyEngines.All), MemberType = typeof(ProxyEngines))]
+    public async Task Connect_FailureHandlerQuiescesServer_RetryAvoidsIt(ProxyEngine engine)
     {
         using var timeout = TestTimeout.Create();
         var ct = timeout.Token;
         await using var a = new TestBackend("A", "127.0.0.2");
         var dead = DeadEndPoint("127.0.0.5");
-        await using var harness = new ProxyHarness();
+        await using var harness = new ProxyHarness(engine);
         var port = ProxyHarness.FreePort();
 
         // wlc is deterministic: without the handler the retry would pick the idle dead server again.
@@ -276,13 +287,14 @@ public sealed class ProxyForwarderTcpTests
         Assert.Equal(0, service.Destinations.Single(d => d.Port == dead.Port).Weight);
     }
 
-    [Fact]
-    public async Task Start_MaxConnectionsOne_SecondClientWaitsForTheFirst()
+    [Theory]
+    [MemberData(nameof(ProxyEngines.All), MemberType = typeof(ProxyEngines))]
+    public async Task Start_MaxConnectionsOne_SecondClientWaitsForTheFirst(ProxyEngine engine)
     {
         using var timeout = TestTimeout.Create();
         var ct = timeout.Token;
         await using var a = new TestBackend("A", "127.0.0.2");
-        await using var harness = new ProxyHarness(new ProxyForwarderOptions { MaxConnectionsPerService = 1 });
+        await using var harness = new ProxyHarness(engine, new ProxyForwarderOptions { MaxConnectionsPerService = 1 });
         var port = ProxyHarness.FreePort();
         harness.Start(ProxyHarness.Service(ServiceProtocol.Tcp, port, SchedulerNames.RoundRobin, ProxyHarness.Server(a.EndPoint)));
         using var first = await TestClient.ConnectAsync(port, ct);
@@ -298,13 +310,14 @@ public sealed class ProxyForwarderTcpTests
         Assert.Equal(["accept 1", "close 1", "accept 2"], a.Events.Take(3));
     }
 
-    [Fact]
-    public async Task Start_ProxyProtocolV1_ServerReceivesTheTextHeaderFirst()
+    [Theory]
+    [MemberData(nameof(ProxyEngines.All), MemberType = typeof(ProxyEngines))]
+    public async Task Start_ProxyProtocolV1_ServerReceivesTheTextHeaderFirst(ProxyEngine engine)
     {
         using var timeout = TestTimeout.Create();
         var ct = timeout.Token;
         await using var a = new TestBackend("A", "127.0.0.2");
-        await using var harness = new ProxyHarness(new ProxyForwarderOptions { ProxyProtocol = ProxyProtocolVersion.V1 });
+        await using var harness = new ProxyHarness(engine, new ProxyForwarderOptions { ProxyProtocol = ProxyProtocolVersion.V1 });
         var port = ProxyHarness.FreePort();
         harness.Start(ProxyHarness.Service(ServiceProtocol.Tcp, port, SchedulerNames.RoundRobin, ProxyHarness.Server(a.EndPoint)));
         using var client = await TestClient.ConnectAsync(port, ct);
@@ -317,13 +330,14 @@ public sealed class ProxyForwarderTcpTests
         Assert.Equal(expected, System.Text.Encoding.ASCII.GetString(Assert.Single(a.Received)));
     }
 
-    [Fact]
-    public async Task Start_ProxyProtocolV2_ServerReceivesTheBinaryHeaderFirst()
+    [Theory]
+    [MemberData(nameof(ProxyEngines.All), MemberType = typeof(ProxyEngines))]
+    public async Task Start_ProxyProtocolV2_ServerReceivesTheBinaryHeaderFirst(ProxyEngine engine)
     {
         using var timeout = TestTimeout.Create();
         var ct = timeout.Token;
         await using var a = new TestBackend("A", "127.0.0.2");
-        await using var harness = new ProxyHarness(new ProxyForwarderOptions { ProxyProtocol = ProxyProtocolVersion.V2 });
+        await using var harness = new ProxyHarness(engine, new ProxyForwarderOptions { ProxyProtocol = ProxyProtocolVersion.V2 });
         var port = ProxyHarness.FreePort();
         harness.Start(ProxyHarness.Service(ServiceProtocol.Tcp, port, SchedulerNames.RoundRobin, ProxyHarness.Server(a.EndPoint)));
         using var client = await TestClient.ConnectAsync(port, ct);

@@ -22,6 +22,9 @@ internal static partial class ProxyLog
     [LoggerMessage(1004, LogLevel.Warning, "Accept failed on {Service}: {Error}")]
     public static partial void AcceptFailed(ILogger logger, VirtualServiceKey service, SocketError error);
 
+    [LoggerMessage(1005, LogLevel.Information, "Proxy relays TCP on {Threads} event-loop thread(s)")]
+    public static partial void EventLoopsStarted(ILogger logger, int threads);
+
     [LoggerMessage(1010, LogLevel.Warning, "No real server available for {Service} (verdict {Verdict}); client {Client}:{ClientPort} closed")]
     public static partial void NoDestination(ILogger logger, VirtualServiceKey service, Connections.ConnectionVerdict verdict, NetworkAddress client, ushort clientPort);
 

@@ -118,54 +118,7 @@ internal sealed partial class TcpProxyConnection
 
     private void Touch() => Volatile.Write(ref _lastActivity, _owner.TimeProvider.GetTimestamp());
 
-    /// <summary>
-    /// One chunk is one segment for the table: client chunks go through <see cref="ConnectionTable.ProcessInbound"/>
-    /// (counting the bytes and refreshing the entry's timer), server chunks through
-    /// <see cref="ConnectionTable.ProcessOutbound"/> for NAT entries; other entries have no reply path in IPVS, so
-    /// their reply bytes are added to the statistics directly and the client's acknowledgement is fed instead.
-    /// </summary>
-    private void Count(bool inbound, int length)
-    {
-        var entry = _entry!;
-        if (inbound)
-        {
-            var segment = _key.Inbound(TcpFlags.Ack, length);
-            Table.ProcessInbound(in segment, null);
-            return;
-        }
+    private void Count(bool inbound, int length) => TcpTableFeed.Data(Table, in _key, _entry!, inbound, length);
 
-        if (entry.Method == ForwardingMethod.Masquerade)
-        {
-            var segment = _key.Outbound(entry, TcpFlags.Ack, length);
-            Table.ProcessOutbound(in segment);
-            return;
-        }
-
-        // Without a reply path the DR director still sees the client acknowledge the reply data, and those ACKs
-        // keep the entry's timer running during a long download; feed one per chunk.
-        var ack = _key.Inbound(TcpFlags.Ack, 0);
-        Table.ProcessInbound(in ack, null);
-        var destination = entry.Destination;
-        if (destination.IsAvailable)
-        {
-            destination.Statistics.AddOutbound(length);
-            destination.Service.Statistics.AddOutbound(length);
-        }
-    }
-
-    /// <summary>A side ended its stream: the client's FIN is fed as INPUT; the server's only for NAT entries (OUTPUT).</summary>
-    private void FeedFin(bool inbound)
-    {
-        var entry = _entry!;
-        if (inbound)
-        {
-            var fin = _key.Inbound(TcpFlags.Fin | TcpFlags.Ack, 0);
-            Table.ProcessInbound(in fin, null);
-        }
-        else if (entry.Method == ForwardingMethod.Masquerade)
-        {
-            var fin = _key.Outbound(entry, TcpFlags.Fin | TcpFlags.Ack, 0);
-            Table.ProcessOutbound(in fin);
-        }
-    }
+    private void FeedFin(bool inbound) => TcpTableFeed.Fin(Table, in _key, _entry!, inbound);
 }

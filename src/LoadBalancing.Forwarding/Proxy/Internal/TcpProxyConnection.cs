@@ -153,8 +153,7 @@ internal sealed partial class TcpProxyConnection : ITimedFlow
         List<RealServerState>? tried = null;
         for (var attempt = 1; attempt <= attempts; attempt++)
         {
-            var syn = _key.Inbound(TcpFlags.Syn, 0);
-            var decision = Table.ProcessInbound(in syn, _service);
+            var decision = TcpTableFeed.Syn(Table, in _key, _service);
             if (decision.Verdict != ConnectionVerdict.Forward || decision.Destination is not { } destination || decision.Connection is null)
             {
                 ProxyLog.NoDestination(_owner.Logger, _service.Key, decision.Verdict, _key.Client, _key.ClientPort);
@@ -252,41 +251,14 @@ internal sealed partial class TcpProxyConnection : ITimedFlow
         }
     }
 
-    /// <summary>The backend answered: NAT entries see the server's SYN+ACK, every entry the client's ACK (SYN_RECV → ESTABLISHED).</summary>
-    private void FeedEstablished()
-    {
-        var entry = _entry!;
-        if (entry.Method == ForwardingMethod.Masquerade)
-        {
-            var synAck = _key.Outbound(entry, TcpFlags.Syn | TcpFlags.Ack, 0);
-            Table.ProcessOutbound(in synAck);
-        }
+    private void FeedEstablished() => TcpTableFeed.Established(Table, in _key, _entry!);
 
-        var ack = _key.Inbound(TcpFlags.Ack, 0);
-        Table.ProcessInbound(in ack, null);
-    }
-
-    /// <summary>
-    /// Tells the table the connection is over, so the entry lands in CLOSE (10 s, InActConn). Once established,
-    /// that is the client's RST. During the handshake an RST alone would not do: both the INPUT and the INPUT-ONLY
-    /// table keep SYN_RECV on RST (so a stray RST cannot kill a handshake), and the entry would stay active for
-    /// 60 s. So a failed or abandoned connect is fed as FIN (SYN_RECV → TIME_WAIT) then RST (→ CLOSE); CLOSE also
-    /// lets the retry's SYN reschedule the client (<c>conn_reuse_mode</c>).
-    /// </summary>
+    /// <summary>Tells the table the connection is over (<see cref="TcpTableFeed.Reset"/>).</summary>
     private void FeedReset()
     {
-        if (_entry is null)
+        if (_entry is not null)
         {
-            return;
+            TcpTableFeed.Reset(Table, in _key, Volatile.Read(ref _phase) == PhaseConnecting);
         }
-
-        if (Volatile.Read(ref _phase) == PhaseConnecting)
-        {
-            var fin = _key.Inbound(TcpFlags.Fin | TcpFlags.Ack, 0);
-            Table.ProcessInbound(in fin, null);
-        }
-
-        var rst = _key.Inbound(TcpFlags.Rst, 0);
-        Table.ProcessInbound(in rst, null);
     }
 }

@@ -18,7 +18,15 @@ internal sealed class ProxyHarness : IAsyncDisposable
     public static readonly NetworkAddress Vip = NetworkAddress.Parse("127.0.0.1");
 
     public ProxyHarness(ProxyForwarderOptions? options = null, TimeProvider? proxyClock = null, ILogger<ProxyForwarder>? logger = null)
+        : this(ProxyEngine.Auto, options, proxyClock, logger)
     {
+    }
+
+    /// <summary>A harness whose proxy relays TCP with <paramref name="engine"/> (skipped where the OS cannot run it).</summary>
+    public ProxyHarness(ProxyEngine engine, ProxyForwarderOptions? options = null, TimeProvider? proxyClock = null, ILogger<ProxyForwarder>? logger = null)
+    {
+        ProxyEngines.SkipIfUnsupported(engine);
+        options = (options ?? new ProxyForwarderOptions()) with { Engine = engine };
         Services = new ServiceTable(SchedulerRegistry.Default, TableClock);
         Connections = new ConnectionTable(TableClock);
         Forwarder = new ProxyForwarder(Services, Connections, options, logger, proxyClock);
