@@ -11,7 +11,8 @@ using LoadBalancing.Runtime;
 using LoadBalancing.Scheduling;
 
 // lb-labhost --mode dr|proxy --vip ADDR --service tcp:80 [--service udp:5001] --server ADDR:WEIGHT ...
-//            [--scheduler wrr] [--interface eth0] [--workers N] [--recv] [--health tcp] [--health-interval-ms 200]
+//            [--scheduler wrr] [--interface eth0] [--workers N] [--recv] [--xdp off|generic|native] [--health tcp]
+//            [--health-interval-ms 200]
 // Prints "ready" once forwarding, "health ADDR up|down weight=W" on every health change, and answers the stdin
 // commands "weight ADDR W", "remove ADDR", "stats" (one "server ..." line per real server, a "forwarder ..." line for
 // DR) and "quit" with "ok" (or "error: ...").
@@ -56,8 +57,17 @@ namespace LoadBalancing.Forwarding.LabHost
                     UseReceiveRing = options.UseRing,
                     BatchDelay = options.BatchDelayMicroseconds is { } us ? TimeSpan.FromMicroseconds(us) : new DirectRoutingOptions().BatchDelay,
                     StartupResolutionTimeout = TimeSpan.FromSeconds(3),
+                    Xdp = options.Xdp,
                 });
-                await dr.StartAsync();
+                try
+                {
+                    await dr.StartAsync();
+                }
+                catch (BpfException ex)
+                {
+                    Console.Error.WriteLine($"lb-labhost: {ex.Message}");
+                    return 1;
+                }
             }
             else
             {
@@ -147,12 +157,12 @@ namespace LoadBalancing.Forwarding.LabHost
                     return "ok";
                 case "stats" when parts.Length == 1:
                     var lines = services.Services.SelectMany(s => s.Destinations).GroupBy(d => d.Address).Select(g => string.Create(CultureInfo.InvariantCulture,
-                        $"server {g.Key} conns={g.Sum(d => d.Statistics.Connections)} active={g.Sum(d => d.ActiveConnections)} inactive={g.Sum(d => d.InactiveConnections)} weight={g.Min(d => d.Weight)} inpkts={g.Sum(d => d.Statistics.InPackets)}")).ToList();
+                        $"server {g.Key} conns={g.Sum(d => d.Statistics.Connections)} active={g.Sum(d => d.ActiveConnections)} inactive={g.Sum(d => d.InactiveConnections)} weight={g.Min(d => d.Weight)} inpkts={g.Sum(d => d.Statistics.InPackets)} inbytes={g.Sum(d => d.Statistics.InBytes)}")).ToList();
                     if (dr is not null)
                     {
                         var s = dr.Statistics;
                         lines.Add(string.Create(CultureInfo.InvariantCulture,
-                            $"forwarder received={s.Received} forwarded={s.Forwarded} malformed={s.Malformed} fragments={s.Fragments} senderrors={s.SendErrors} kerneldrops={s.KernelDrops}"));
+                            $"forwarder received={s.Received} forwarded={s.Forwarded} malformed={s.Malformed} fragments={s.Fragments} senderrors={s.SendErrors} kerneldrops={s.KernelDrops} xdppackets={s.FastPathPackets} xdpbytes={s.FastPathBytes} xdpflows={s.FastPathFlows} xdperrors={s.FastPathErrors} xdpactive={s.FastPathActiveFlows} xdpmap={dr.CountFastPathFlows()}"));
                     }
 
                     lines.Add("ok");

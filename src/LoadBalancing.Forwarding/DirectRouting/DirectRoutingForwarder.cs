@@ -93,6 +93,19 @@ public sealed partial class DirectRoutingForwarder : IAsyncDisposable, IDisposab
     private bool OwnsConnections { get; }
 
     /// <summary>
+    /// Counts the flows in the XDP fast path's kernel map right now by walking it (0 when <see cref="DirectRoutingOptions.Xdp"/>
+    /// is off or the forwarder is stopped). For diagnostics: it takes one system call per flow.
+    /// </summary>
+    /// <returns>The number of flows the kernel forwards by itself.</returns>
+    public int CountFastPathFlows()
+    {
+        lock (_filterLock)
+        {
+            return Volatile.Read(ref _state) == 1 && _fastPath is not null ? _fastPath.CountKernelFlows() : 0;
+        }
+    }
+
+    /// <summary>
     /// Opens one packet socket per worker on the interface (in the calling thread's network namespace), starts the
     /// workers and neighbour resolution, and waits up to <see cref="DirectRoutingOptions.StartupResolutionTimeout"/>
     /// for the real servers' MAC addresses.

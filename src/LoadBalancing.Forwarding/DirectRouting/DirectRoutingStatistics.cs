@@ -14,6 +14,7 @@ public sealed class DirectRoutingStatistics
     private long _fastPathBytes;
     private long _fastPathFlows;
     private long _fastPathErrors;
+    private long _fastPathWithdrawn;
 
     /// <summary>Gets the frames received from the packet socket(s).</summary>
     public long Received => Volatile.Read(ref _received);
@@ -51,6 +52,9 @@ public sealed class DirectRoutingStatistics
     /// <summary>Gets the number of flows handed to the XDP fast path so far.</summary>
     public long FastPathFlows => Volatile.Read(ref _fastPathFlows);
 
+    /// <summary>Gets the number of flows in the XDP fast path now (handed over and not yet withdrawn on FIN, RST, expiry or a server change).</summary>
+    public long FastPathActiveFlows => FastPathFlows - Volatile.Read(ref _fastPathWithdrawn);
+
     /// <summary>Gets the number of flows the XDP fast path could not take (map update failed); they stay in user space.</summary>
     public long FastPathErrors => Volatile.Read(ref _fastPathErrors);
 
@@ -80,6 +84,8 @@ public sealed class DirectRoutingStatistics
     }
 
     internal void CountFastPathFlow() => Interlocked.Increment(ref _fastPathFlows);
+
+    internal void CountFastPathWithdrawn() => Interlocked.Increment(ref _fastPathWithdrawn);
 
     internal void CountFastPathError() => Interlocked.Increment(ref _fastPathErrors);
 

@@ -40,6 +40,22 @@ internal sealed unsafe class XdpFastPath : IDisposable
     /// <summary>Gets the number of flows currently in the kernel's map (as user space put them there).</summary>
     public int FlowCount => _flows.Count;
 
+    /// <summary>Counts the entries in the kernel's flow map by walking its keys (diagnostics and tests; not atomic).</summary>
+    public int CountKernelFlows()
+    {
+        XdpFlowKey key, next;
+        var count = 0;
+        var found = BpfSystemCall.GetNextKey(_map, null, &next);
+        while (found && count < int.MaxValue)
+        {
+            count++;
+            key = next;
+            found = BpfSystemCall.GetNextKey(_map, &key, &next);
+        }
+
+        return count;
+    }
+
     /// <summary>Creates the map and loads the program (not attached yet). Needs CAP_BPF (or root).</summary>
     public static XdpFastPath Create(int maxFlows, ConnectionTable connections, INeighbourTable neighbours, DirectRoutingStatistics statistics, MacAddress directorMac, bool drainRemoved)
     {
@@ -198,6 +214,8 @@ internal sealed unsafe class XdpFastPath : IDisposable
                 {
                     Fold(flow, in value);
                 }
+
+                _statistics.CountFastPathWithdrawn();
             }
             catch (BpfException)
             {
@@ -208,6 +226,7 @@ internal sealed unsafe class XdpFastPath : IDisposable
                 }
 
                 BpfSystemCall.Delete(_map, &key);
+                _statistics.CountFastPathWithdrawn();
             }
         }
 

@@ -22,6 +22,7 @@ internal static unsafe partial class BpfSystemCall
     private const int MapLookupElement = 1;
     private const int MapUpdateElement = 2;
     private const int MapDeleteElement = 3;
+    private const int MapGetNextKey = 4;
     private const int ProgramLoad = 5;
     private const int ProgramTestRun = 10;
     private const int MapLookupAndDeleteElement = 21;
@@ -126,6 +127,9 @@ internal static unsafe partial class BpfSystemCall
     public static bool LookupAndDelete(SafeFileDescriptor map, void* key, void* value) => ElementCommand(MapLookupAndDeleteElement, map, key, value, 0, "BPF_MAP_LOOKUP_AND_DELETE_ELEM");
 
     public static void Update(SafeFileDescriptor map, void* key, void* value) => ElementCommand(MapUpdateElement, map, key, value, 0, "BPF_MAP_UPDATE_ELEM");
+
+    /// <summary>The key after <paramref name="key"/> (the first key when <paramref name="key"/> is null); <see langword="false"/> at the end.</summary>
+    public static bool GetNextKey(SafeFileDescriptor map, void* key, void* nextKey) => ElementCommand(MapGetNextKey, map, key, nextKey, 0, "BPF_MAP_GET_NEXT_KEY");
 
     public static bool Delete(SafeFileDescriptor map, void* key) => ElementCommand(MapDeleteElement, map, key, null, 0, "BPF_MAP_DELETE_ELEM");
 
