@@ -202,10 +202,6 @@ internal sealed class NetLab : IAsyncDisposable
     public Task StartNginxAsync(int index, CancellationToken cancellationToken)
         => RunAsync(cancellationToken, "bash", _script, "nginx-start", Prefix, index.ToString());
 
-    /// <summary>Gives the director's switch-side veth a NAPI context (GRO on), which native XDP_TX on a veth needs.</summary>
-    public Task EnableNapiOnDirectorPeerAsync(CancellationToken cancellationToken)
-        => RunAsync(cancellationToken, "bash", _script, "napi", Prefix);
-
     /// <summary>The lab's scratch directory (removed by <c>down</c>).</summary>
     public string ScratchDirectory => $"/tmp/{Prefix}-scratch";
 

@@ -121,18 +121,20 @@ public sealed class XdpEndToEndTests
     }
 
     [Fact]
-    public async Task NativeXdp_OnVethWithNapiPeer_KeepAliveTrafficTakesTheFastPath()
+    public async Task NativeXdp_OnVethWhosePeerHasAnXdpProgram_KeepAliveTrafficTakesTheFastPath()
     {
         NetLab.RequireOrSkip();
         XdpTestSupport.RequireOrSkip();
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var ct = cts.Token;
         await using var lab = await NetLab.StartAsync(realServers: 3, ct);
-        await lab.EnableNapiOnDirectorPeerAsync(ct);
+
+        // Native XDP_TX on a veth needs NAPI on the peer: an XDP_PASS program on the switch-side veth gives it one.
+        using var peerLink = await AttachPassProgramAsync(lab, $"{lab.Prefix}-dir");
         await using var host = await LabHostProcess.StartAsync(lab.DirectorNamespace, ct,
             ["--mode", "dr", "--vip", NetLab.Vip, "--service", "tcp:80", "--scheduler", "rr", "--xdp", "native", .. ThreeServers]);
         var link = await lab.ExecAsync("dir", ct, "ip", "link", "show", "eth0");
-        Assert.Contains("xdp", link);
+        Assert.Contains("prog/xdp", link);
         Assert.DoesNotContain("xdpgeneric", link);
 
         var keepAlive = await lab.ExecAsync("cli", ct, "curl", "-s", "--max-time", "20", $"http://{NetLab.Vip}/?[1-200]");
@@ -142,6 +144,20 @@ public sealed class XdpEndToEndTests
         var stats = await WaitForStatsAsync(host, s => s.Forwarder["xdpmap"] == 0, ct);
         Assert.True(stats.Forwarder["xdppackets"] > stats.Forwarder["forwarded"], $"fast path {stats.Forwarder["xdppackets"]}, user space {stats.Forwarder["forwarded"]}");
         Assert.Equal(stats.Forwarder["forwarded"] + stats.Forwarder["xdppackets"], stats.Servers.Values.Sum(s => s["inpkts"]));
+    }
+
+    private static async Task<IDisposable> AttachPassProgramAsync(NetLab lab, string peer)
+    {
+        IDisposable? link = null;
+        await NetLab.InNamespaceAsync($"{lab.Prefix}-sw", () =>
+        {
+            var code = new LoadBalancing.Forwarding.Linux.Bpf.EbpfAssembler().Move(0, (int)XdpProgram.Pass).Exit().Build();
+            using var program = LoadBalancing.Forwarding.Linux.Bpf.BpfSystemCall.LoadProgram(LoadBalancing.Forwarding.Linux.Bpf.BpfSystemCall.ProgramTypeXdp, code, LoadBalancing.Forwarding.Linux.Bpf.BpfSystemCall.AttachTypeXdp, "lb_test_pass");
+            var index = System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces().Single(i => i.Name == peer).GetIPProperties().GetIPv4Properties().Index;
+            link = LoadBalancing.Forwarding.Linux.Bpf.BpfSystemCall.CreateXdpLink(program, index, LoadBalancing.Forwarding.Linux.Bpf.BpfSystemCall.XdpFlagsDriverMode);
+            return Task.CompletedTask;
+        });
+        return link!;
     }
 
     [Fact]
