@@ -22,6 +22,14 @@ if (!OperatingSystem.IsLinux())
     return 2;
 }
 
+if (args is ["xdp-pass", var peer])
+{
+    // lb-labhost xdp-pass IFNAME: attach an XDP_PASS program in native mode to IFNAME (a veth peer, e.g. the
+    // switch side of the director's veth) until stdin closes. Native XDP_TX on a veth hands frames to the peer's
+    // NAPI, which exists only while the peer has an XDP program (or GRO) - without it the frames are dropped.
+    return PassProgram.Run(peer);
+}
+
 LabHostOptions options;
 try
 {
@@ -37,6 +45,33 @@ return await LabHost.RunAsync(options);
 
 namespace LoadBalancing.Forwarding.LabHost
 {
+    [SupportedOSPlatform("linux")]
+    internal static class PassProgram
+    {
+        public static int Run(string interfaceName)
+        {
+            try
+            {
+                var index = System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces().FirstOrDefault(i => i.Name == interfaceName)?.GetIPProperties().GetIPv4Properties().Index
+                    ?? throw new BpfException($"interface '{interfaceName}' not found");
+                var code = new Linux.Bpf.EbpfAssembler().Move(0, 2).Exit().Build(); // return XDP_PASS
+                using var program = Linux.Bpf.BpfSystemCall.LoadProgram(Linux.Bpf.BpfSystemCall.ProgramTypeXdp, code, Linux.Bpf.BpfSystemCall.AttachTypeXdp, "lb_pass");
+                using var link = Linux.Bpf.BpfSystemCall.CreateXdpLink(program, index, Linux.Bpf.BpfSystemCall.XdpFlagsDriverMode);
+                Console.WriteLine("ready");
+                while (Console.ReadLine() is { } line && line != "quit")
+                {
+                }
+
+                return 0;
+            }
+            catch (BpfException ex)
+            {
+                Console.Error.WriteLine($"lb-labhost xdp-pass: {ex.Message}");
+                return 1;
+            }
+        }
+    }
+
     [SupportedOSPlatform("linux")]
     internal static class LabHost
     {
