@@ -9,9 +9,6 @@
 #                             director accepts on the VIP itself and connects to the real servers' own addresses)
 #   dr-lab.sh nginx-stop PREFIX I / nginx-start PREFIX I
 #                             stop (by its pid file) or start again real server I's nginx
-#   dr-lab.sh napi PREFIX     turn GRO on for the director's switch-side veth: native XDP_TX on a veth hands the
-#                             frame to the peer's NAPI, which exists only with an XDP program or GRO on the peer
-#                             (otherwise the frames are dropped); generic XDP needs nothing
 #   dr-lab.sh down PREFIX     kill the processes started in PREFIX-* namespaces, delete them, remove scratch
 #   dr-lab.sh env PREFIX      print the lab's variables
 #
@@ -181,7 +178,6 @@ case $cmd in
   nginx-stop) nginx_stop "$N" ;;
   nginx-start) nginx_start "$N" ;;
   down) down ;;
-  napi) nsx "$SW" ethtool -K "$DIR" gro on >/dev/null ;;
   env) env_vars ;;
   *) echo "unknown command $cmd" >&2; exit 2 ;;
 esac
