@@ -19,6 +19,10 @@
 #   haproxy   HAProxy mode tcp on the VIP (nbthread 2, roundrobin)
 #   nginx     nginx stream on the VIP (2 workers; UDP too)
 #   lbdr      our Direct-Routing forwarder (lb-labhost --mode dr, 2 workers, TPACKET_V3 ring) + the VIP drop rule
+#   lbxdp     lbdr with the XDP fast path for established flows in native mode (lb-labhost --xdp native); native
+#             XDP_TX on a veth needs NAPI on the peer, so an XDP_PASS program (lb-labhost xdp-pass) sits on the
+#             director's switch-side veth meanwhile (GRO on the peer would also give NAPI, but held frames ~30 ms)
+#   lbxdpg    lbdr with the XDP fast path in generic (SKB) mode (lb-labhost --xdp generic); nothing on the peer
 #   lbproxy   our userspace proxy (lb-labhost --mode proxy)
 # Measures, per variant and round: wrk keep-alive req/s (64 connections); wrk "Connection: close" req/s = new
 # connections/s with p50/p99 latency; UDP 64-byte frames (udpgen, 256 flows, as fast as it can) forwarded per second,
@@ -30,7 +34,7 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 LAB=$root/tests/netlab/dr-lab.sh
 D=5 ROUNDS=3 PPS=25000
-VARIANTS="direct kernel nftdr nftnat haproxy nginx lbdr lbproxy"
+VARIANTS="direct kernel nftdr nftnat haproxy nginx lbdr lbxdp lbxdpg lbproxy"
 while getopts "d:r:p:v:" opt; do
   case $opt in
     d) D=$OPTARG ;; r) ROUNDS=$OPTARG ;; p) PPS=$OPTARG ;; v) VARIANTS=$OPTARG ;;
@@ -124,14 +128,15 @@ table netdev ${P}_vip {
 NFT
 }
 
-start_labhost() { # mode
+start_labhost() { # mode [extra args...]
+  local mode=$1; shift
   mkfifo "$WORK/ctl"
   exec 9<>"$WORK/ctl"
   # ip netns exec execs the command, so $! is the forwarder's own PID.
   # LB_LABHOST_ENV="NAME=value ...": extra environment for the forwarder process (e.g. runtime settings to compare).
   # shellcheck disable=SC2086
-  ip netns exec "$DIR" env ${LB_LABHOST_ENV:-} dotnet "$LABHOST" --mode "$1" --vip "$VIP" --service tcp:80 --service "udp:$UDP_PORT" \
-    --server "$RS1:1" --server "$RS2:1" --scheduler wrr --workers 2 <"$WORK/ctl" >"$WORK/labhost.log" 2>&1 &
+  ip netns exec "$DIR" env ${LB_LABHOST_ENV:-} dotnet "$LABHOST" --mode "$mode" --vip "$VIP" --service tcp:80 --service "udp:$UDP_PORT" \
+    --server "$RS1:1" --server "$RS2:1" --scheduler wrr --workers 2 "$@" <"$WORK/ctl" >"$WORK/labhost.log" 2>&1 &
   HOST_PID=$!
   for _ in $(seq 150); do grep -q '^ready' "$WORK/labhost.log" && return 0; sleep 0.1; done
   cat "$WORK/labhost.log" >&2; return 1
@@ -146,6 +151,27 @@ stop_labhost() {
   exec 9>&-
   rm -f "$WORK/ctl"
   HOST_PID=""
+}
+
+PASS_PID=""
+start_peer_pass() { # the director's switch-side veth gets an XDP_PASS program (NAPI for native XDP_TX)
+  mkfifo "$WORK/passctl"
+  exec 8<>"$WORK/passctl"
+  ip netns exec "$P-sw" dotnet "$LABHOST" xdp-pass "$DIR" <"$WORK/passctl" >"$WORK/pass.log" 2>&1 &
+  PASS_PID=$!
+  for _ in $(seq 100); do grep -q '^ready' "$WORK/pass.log" && return 0; sleep 0.1; done
+  cat "$WORK/pass.log" >&2; return 1
+}
+
+stop_peer_pass() {
+  [ -n "$PASS_PID" ] || return 0
+  echo quit >&8 || true
+  for _ in $(seq 50); do kill -0 "$PASS_PID" 2>/dev/null || break; sleep 0.1; done
+  kill "$PASS_PID" 2>/dev/null || true
+  wait "$PASS_PID" 2>/dev/null || true
+  exec 8>&-
+  rm -f "$WORK/passctl"
+  PASS_PID=""
 }
 
 PROXY_PID=""
@@ -238,6 +264,13 @@ CFG
     lbdr)
       vip_drop_rule
       start_labhost dr ;;
+    lbxdp)
+      vip_drop_rule
+      start_peer_pass
+      start_labhost dr --xdp native ;;
+    lbxdpg)
+      vip_drop_rule
+      start_labhost dr --xdp generic ;;
     lbproxy)
       start_labhost proxy ;;
     *) echo "unknown variant $1" >&2; exit 2 ;;
@@ -257,7 +290,8 @@ stop_variant() {
       nsx "$DIR" sysctl -qw net.ipv4.ip_forward=0
       for i in 1 2; do ip -n "$P-rs$i" route del 10.77.0.10/32 via "$DIR_IP" || true; done ;;
     haproxy | nginx) stop_proxy ;;
-    lbdr) stop_labhost; nsx "$DIR" nft delete table netdev "${P}_vip" ;;
+    lbdr | lbxdpg) stop_labhost; nsx "$DIR" nft delete table netdev "${P}_vip" ;;
+    lbxdp) stop_labhost; stop_peer_pass; nsx "$DIR" nft delete table netdev "${P}_vip" ;;
     lbproxy) stop_labhost ;;
   esac
   CURRENT=""

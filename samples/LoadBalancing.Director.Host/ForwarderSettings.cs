@@ -9,7 +9,8 @@ namespace LoadBalancing.Director.Host;
 /// (Linux: the raw-socket Direct-Routing forwarder on <c>Director:DirectRouting:InterfaceName</c>, as IPVS's <c>-g</c>;
 /// needs CAP_NET_RAW and the director arrangement of docs/director.md). Settings of <c>Director:DirectRouting</c>:
 /// <c>InterfaceName</c> (required), <c>Workers</c> (0 = one per processor), <c>UseReceiveRing</c> (true),
-/// <c>BatchDelayMicroseconds</c> (100).
+/// <c>BatchDelayMicroseconds</c> (100), <c>Xdp</c> (<c>off</c> default, <c>generic</c> or <c>native</c>: the XDP fast path
+/// for established IPv4 flows), <c>XdpMaxFlows</c> (65536).
 /// </summary>
 internal static class ForwarderSettings
 {
@@ -49,6 +50,23 @@ internal static class ForwarderSettings
         var workers = reader.Int("Workers", defaults.Workers, 0, 256);
         var useRing = reader.Bool("UseReceiveRing", defaults.UseReceiveRing);
         var batchDelay = reader.Int("BatchDelayMicroseconds", (int)defaults.BatchDelay.TotalMicroseconds, 0, 10_000);
+        var xdp = XdpMode.Off;
+        switch (reader.String("Xdp")?.ToLowerInvariant())
+        {
+            case null or "off":
+                break;
+            case "generic":
+                xdp = XdpMode.Generic;
+                break;
+            case "native":
+                xdp = XdpMode.Native;
+                break;
+            default:
+                reader.Problem("Xdp", $"'{reader.String("Xdp")}' must be off, generic or native");
+                break;
+        }
+
+        var xdpMaxFlows = reader.Int("XdpMaxFlows", defaults.XdpMaxFlows, 1, 16 * 1024 * 1024);
         if (reader.Problems.Count > 0)
         {
             return reader.Problems[0];
@@ -60,6 +78,8 @@ internal static class ForwarderSettings
             o.Workers = workers;
             o.UseReceiveRing = useRing;
             o.BatchDelay = TimeSpan.FromMicroseconds(batchDelay);
+            o.Xdp = xdp;
+            o.XdpMaxFlows = xdpMaxFlows;
         });
         builder.Services.AddHostedService<DirectRoutingForwarderHostedService>();
         return null;

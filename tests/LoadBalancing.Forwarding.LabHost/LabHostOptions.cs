@@ -1,4 +1,5 @@
 using System.Globalization;
+using LoadBalancing.Forwarding.DirectRouting;
 using LoadBalancing.Model;
 
 namespace LoadBalancing.Forwarding.LabHost;
@@ -26,6 +27,8 @@ internal sealed class LabHostOptions
     public int? BatchDelayMicroseconds { get; private set; }
 
     public bool UseRing { get; private set; } = true;
+
+    public XdpMode Xdp { get; private set; }
 
     public string Health { get; private set; } = "none";
 
@@ -79,6 +82,9 @@ internal sealed class LabHostOptions
                     break;
                 case "--batch-delay-us" when int.TryParse(value, CultureInfo.InvariantCulture, out var us) && us >= 0:
                     o.BatchDelayMicroseconds = us;
+                    break;
+                case "--xdp" when value is "off" or "generic" or "native":
+                    o.Xdp = value switch { "generic" => XdpMode.Generic, "native" => XdpMode.Native, _ => XdpMode.Off };
                     break;
                 case "--health" when value is "tcp" or "none":
                     o.Health = value;

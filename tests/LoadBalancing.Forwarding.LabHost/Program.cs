@@ -11,7 +11,8 @@ using LoadBalancing.Runtime;
 using LoadBalancing.Scheduling;
 
 // lb-labhost --mode dr|proxy --vip ADDR --service tcp:80 [--service udp:5001] --server ADDR:WEIGHT ...
-//            [--scheduler wrr] [--interface eth0] [--workers N (DR workers, or proxy event loops)] [--engine auto|sockets|eventloop] [--recv] [--health tcp] [--health-interval-ms 200]
+//            [--scheduler wrr] [--interface eth0] [--workers N (DR workers, or proxy event loops)] [--engine auto|sockets|eventloop]
+//            [--recv] [--xdp off|generic|native] [--health tcp] [--health-interval-ms 200]
 // Prints "ready" once forwarding, "health ADDR up|down weight=W" on every health change, and answers the stdin
 // commands "weight ADDR W", "remove ADDR", "stats" (one "server ..." line per real server, a "forwarder ..." line for
 // DR) and "quit" with "ok" (or "error: ...").
@@ -19,6 +20,14 @@ if (!OperatingSystem.IsLinux())
 {
     Console.Error.WriteLine("lb-labhost runs on Linux only");
     return 2;
+}
+
+if (args is ["xdp-pass", var peer])
+{
+    // lb-labhost xdp-pass IFNAME: attach an XDP_PASS program in native mode to IFNAME (a veth peer, e.g. the
+    // switch side of the director's veth) until stdin closes. Native XDP_TX on a veth hands frames to the peer's
+    // NAPI, which exists only while the peer has an XDP program (or GRO) - without it the frames are dropped.
+    return PassProgram.Run(peer);
 }
 
 LabHostOptions options;
@@ -36,6 +45,33 @@ return await LabHost.RunAsync(options);
 
 namespace LoadBalancing.Forwarding.LabHost
 {
+    [SupportedOSPlatform("linux")]
+    internal static class PassProgram
+    {
+        public static int Run(string interfaceName)
+        {
+            try
+            {
+                var index = System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces().FirstOrDefault(i => i.Name == interfaceName)?.GetIPProperties().GetIPv4Properties().Index
+                    ?? throw new BpfException($"interface '{interfaceName}' not found");
+                var code = new Linux.Bpf.EbpfAssembler().Move(0, 2).Exit().Build(); // return XDP_PASS
+                using var program = Linux.Bpf.BpfSystemCall.LoadProgram(Linux.Bpf.BpfSystemCall.ProgramTypeXdp, code, Linux.Bpf.BpfSystemCall.AttachTypeXdp, "lb_pass");
+                using var link = Linux.Bpf.BpfSystemCall.CreateXdpLink(program, index, Linux.Bpf.BpfSystemCall.XdpFlagsDriverMode);
+                Console.WriteLine("ready");
+                while (Console.ReadLine() is { } line && line != "quit")
+                {
+                }
+
+                return 0;
+            }
+            catch (BpfException ex)
+            {
+                Console.Error.WriteLine($"lb-labhost xdp-pass: {ex.Message}");
+                return 1;
+            }
+        }
+    }
+
     [SupportedOSPlatform("linux")]
     internal static class LabHost
     {
@@ -56,8 +92,17 @@ namespace LoadBalancing.Forwarding.LabHost
                     UseReceiveRing = options.UseRing,
                     BatchDelay = options.BatchDelayMicroseconds is { } us ? TimeSpan.FromMicroseconds(us) : new DirectRoutingOptions().BatchDelay,
                     StartupResolutionTimeout = TimeSpan.FromSeconds(3),
+                    Xdp = options.Xdp,
                 });
-                await dr.StartAsync();
+                try
+                {
+                    await dr.StartAsync();
+                }
+                catch (BpfException ex)
+                {
+                    Console.Error.WriteLine($"lb-labhost: {ex.Message}");
+                    return 1;
+                }
             }
             else
             {
@@ -147,12 +192,12 @@ namespace LoadBalancing.Forwarding.LabHost
                     return "ok";
                 case "stats" when parts.Length == 1:
                     var lines = services.Services.SelectMany(s => s.Destinations).GroupBy(d => d.Address).Select(g => string.Create(CultureInfo.InvariantCulture,
-                        $"server {g.Key} conns={g.Sum(d => d.Statistics.Connections)} active={g.Sum(d => d.ActiveConnections)} inactive={g.Sum(d => d.InactiveConnections)} weight={g.Min(d => d.Weight)} inpkts={g.Sum(d => d.Statistics.InPackets)}")).ToList();
+                        $"server {g.Key} conns={g.Sum(d => d.Statistics.Connections)} active={g.Sum(d => d.ActiveConnections)} inactive={g.Sum(d => d.InactiveConnections)} weight={g.Min(d => d.Weight)} inpkts={g.Sum(d => d.Statistics.InPackets)} inbytes={g.Sum(d => d.Statistics.InBytes)}")).ToList();
                     if (dr is not null)
                     {
                         var s = dr.Statistics;
                         lines.Add(string.Create(CultureInfo.InvariantCulture,
-                            $"forwarder received={s.Received} forwarded={s.Forwarded} malformed={s.Malformed} fragments={s.Fragments} senderrors={s.SendErrors} kerneldrops={s.KernelDrops}"));
+                            $"forwarder received={s.Received} forwarded={s.Forwarded} malformed={s.Malformed} fragments={s.Fragments} senderrors={s.SendErrors} kerneldrops={s.KernelDrops} notfordirector={s[DirectRoutingVerdict.NotForDirector]} notscheduled={s[DirectRoutingVerdict.NotScheduled]} xdppackets={s.FastPathPackets} xdpbytes={s.FastPathBytes} xdpflows={s.FastPathFlows} xdperrors={s.FastPathErrors} xdpactive={s.FastPathActiveFlows} xdpmap={dr.CountFastPathFlows()}"));
                     }
 
                     lines.Add("ok");

@@ -106,6 +106,17 @@ public sealed class Connection
         }
     }
 
+    /// <summary>
+    /// Gets a value indicating whether the entry is a TCP or SCTP connection in ESTABLISHED (after the handshake as
+    /// the director saw it), the state in which a kernel fast path may carry its packets.
+    /// </summary>
+    public bool IsEstablished => Key.Protocol switch
+    {
+        (int)ServiceProtocol.Tcp => _state == TcpStates.Established,
+        (int)ServiceProtocol.Sctp => _state == SctpStates.Established,
+        _ => false,
+    };
+
     internal ConnectionKey Key { get; }
 
     internal Lock SyncRoot => _lock;

@@ -38,6 +38,15 @@ public sealed class TrafficStatistics
         Interlocked.Add(ref _inBytes, bytes);
     }
 
+    /// <summary>Counts client-to-server packets forwarded elsewhere (e.g. by a kernel fast path) in one step.</summary>
+    /// <param name="packets">The number of packets.</param>
+    /// <param name="bytes">Their size in bytes.</param>
+    public void AddInbound(long packets, long bytes)
+    {
+        Interlocked.Add(ref _inPackets, packets);
+        Interlocked.Add(ref _inBytes, bytes);
+    }
+
     /// <summary>Counts a server-to-client packet.</summary>
     /// <param name="bytes">The packet's size in bytes.</param>
     public void AddOutbound(int bytes)

@@ -37,6 +37,9 @@ internal sealed class DirectRoutingEngine
 
     public MacAddress DirectorMac => _directorMac;
 
+    /// <summary>Sets the XDP fast path that forwarded established flows are offered to (before the first frame).</summary>
+    internal XdpFastPath? FastPath { get; set; }
+
     /// <summary>Whether a verdict means "send the rewritten frame".</summary>
     public static bool IsSend(DirectRoutingVerdict verdict) => verdict is DirectRoutingVerdict.Forward or DirectRoutingVerdict.RelayIcmp;
 
@@ -106,6 +109,7 @@ internal sealed class DirectRoutingEngine
         }
 
         Rewrite(frame, mac);
+        FastPath?.OnForwarded(in packet, decision.Connection, mac);
         return DirectRoutingVerdict.Forward;
     }
 
@@ -129,6 +133,7 @@ internal sealed class DirectRoutingEngine
         }
 
         Rewrite(frame, mac);
+        FastPath?.OnForwarded(in packet, connection, mac);
         return DirectRoutingVerdict.Forward;
     }
 

@@ -45,9 +45,13 @@ public sealed partial class DirectRoutingForwarder : IAsyncDisposable, IDisposab
     private ITimer? _expiry;
     private Timer? _kernelStatistics;
     private DirectRoutingEngine? _engine;
+    private XdpFastPath? _fastPath;
+    private Timer? _fastPathTimer;
     private NetworkAddress[] _virtualAddresses = [];
     private volatile bool _stopping;
     private int _state; // 0 new, 1 started, 2 stopped
+
+    private const int MaxXdpFlows = 16 * 1024 * 1024;
 
     /// <summary>Initializes a forwarder; nothing is opened before <see cref="StartAsync"/>.</summary>
     /// <param name="services">The virtual services to forward; changes apply to new connections at once.</param>
@@ -61,6 +65,16 @@ public sealed partial class DirectRoutingForwarder : IAsyncDisposable, IDisposab
         if (string.IsNullOrWhiteSpace(options.InterfaceName))
         {
             throw new ArgumentException($"Set {nameof(DirectRoutingOptions)}.{nameof(DirectRoutingOptions.InterfaceName)} to the director's interface.", nameof(options));
+        }
+
+        if (!Enum.IsDefined(options.Xdp))
+        {
+            throw new ArgumentException($"{nameof(DirectRoutingOptions)}.{nameof(DirectRoutingOptions.Xdp)} must be Off, Generic or Native, not {(int)options.Xdp}.", nameof(options));
+        }
+
+        if (options.XdpMaxFlows is < 1 or > MaxXdpFlows)
+        {
+            throw new ArgumentException($"{nameof(DirectRoutingOptions)}.{nameof(DirectRoutingOptions.XdpMaxFlows)} must be between 1 and {MaxXdpFlows}, not {options.XdpMaxFlows}.", nameof(options));
         }
 
         _services = services;
@@ -77,6 +91,19 @@ public sealed partial class DirectRoutingForwarder : IAsyncDisposable, IDisposab
     public DirectRoutingStatistics Statistics { get; } = new();
 
     private bool OwnsConnections { get; }
+
+    /// <summary>
+    /// Counts the flows in the XDP fast path's kernel map right now by walking it (0 when <see cref="DirectRoutingOptions.Xdp"/>
+    /// is off or the forwarder is stopped). For diagnostics: it takes one system call per flow.
+    /// </summary>
+    /// <returns>The number of flows the kernel forwards by itself.</returns>
+    public int CountFastPathFlows()
+    {
+        lock (_filterLock)
+        {
+            return Volatile.Read(ref _state) == 1 && _fastPath is not null ? _fastPath.CountKernelFlows() : 0;
+        }
+    }
 
     /// <summary>
     /// Opens one packet socket per worker on the interface (in the calling thread's network namespace), starts the
@@ -108,6 +135,14 @@ public sealed partial class DirectRoutingForwarder : IAsyncDisposable, IDisposab
             }
 
             _engine = new DirectRoutingEngine(_services, Connections, _neighbours, _sockets[0].InterfaceMac, Statistics, _options.DrainRemovedServers);
+            if (_options.Xdp != XdpMode.Off)
+            {
+                // Attached last, once the slow path is ready for everything the program passes.
+                _fastPath = XdpFastPath.Create(_options.XdpMaxFlows, Connections, _neighbours, Statistics, _sockets[0].InterfaceMac, _options.DrainRemovedServers);
+                _engine.FastPath = _fastPath;
+                _fastPath.Attach(_sockets[0].InterfaceIndex, _options.InterfaceName, _options.Xdp);
+            }
+
             _resolver = new NeighbourResolver(_neighbours, _sockets[0].InterfaceIndex, _options.NeighbourRefreshInterval, _logger);
             _resolver.SetTargets(CurrentRealServers());
             _resolver.RefreshOnce();
@@ -120,7 +155,13 @@ public sealed partial class DirectRoutingForwarder : IAsyncDisposable, IDisposab
         }
 
         _services.Changed += OnServicesChanged;
-        if (_options.RunConnectionTableExpiry)
+        if (_fastPath is not null)
+        {
+            // The kernel's counters are folded in (restarting the timers of flows in use) before each expiry round,
+            // so an entry whose packets all take the fast path never expires while it is active.
+            _fastPathTimer = new Timer(static state => ((DirectRoutingForwarder)state!).SynchronizeFastPath(), this, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+        }
+        else if (_options.RunConnectionTableExpiry)
         {
             _expiry = Connections.StartExpiryTimer();
         }
@@ -137,6 +178,10 @@ public sealed partial class DirectRoutingForwarder : IAsyncDisposable, IDisposab
 
         _resolver.Start();
         Log.Started(_logger, _options.InterfaceName, _sockets[0].InterfaceMac, _sockets.Count, _virtualAddresses.Length);
+        if (_fastPath is not null)
+        {
+            Log.FastPathAttached(_logger, _options.InterfaceName, _options.Xdp, _options.XdpMaxFlows);
+        }
 
         var deadline = DateTime.UtcNow + _options.StartupResolutionTimeout;
         var resolver = _resolver;
@@ -314,6 +359,31 @@ public sealed partial class DirectRoutingForwarder : IAsyncDisposable, IDisposab
         }
     }
 
+    private void SynchronizeFastPath()
+    {
+        lock (_filterLock)
+        {
+            if (Volatile.Read(ref _state) != 1 || _fastPath is null)
+            {
+                return;
+            }
+
+            try
+            {
+                _fastPath.Synchronize();
+            }
+            catch (BpfException ex)
+            {
+                Log.FastPathSynchronizeFailed(_logger, ex);
+            }
+
+            if (_options.RunConnectionTableExpiry)
+            {
+                Connections.Expire();
+            }
+        }
+    }
+
     private NetworkAddress[] CurrentVirtualAddresses()
         => [.. _services.Services.Where(s => !s.Key.IsFirewallMark).Select(s => s.Key.Address).Distinct().Order()];
 
@@ -322,6 +392,11 @@ public sealed partial class DirectRoutingForwarder : IAsyncDisposable, IDisposab
 
     private void DisposeResources()
     {
+        // First: detaching the program sends every frame back to the packet sockets (or, stopped, to the kernel's drop rule).
+        _fastPathTimer?.Dispose();
+        _fastPathTimer = null;
+        _fastPath?.Dispose();
+        _fastPath = null;
         _expiry?.Dispose();
         _expiry = null;
         _kernelStatistics?.Dispose();
@@ -365,5 +440,11 @@ public sealed partial class DirectRoutingForwarder : IAsyncDisposable, IDisposab
 
         [LoggerMessage(EventId = 3, Level = LogLevel.Error, Message = "Updating the packet filter for the new virtual addresses failed")]
         public static partial void FilterUpdateFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(EventId = 4, Level = LogLevel.Error, Message = "Reading the XDP fast path's flow counters failed")]
+        public static partial void FastPathSynchronizeFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(EventId = 5, Level = LogLevel.Information, Message = "XDP fast path attached to {Interface} in {Mode} mode for established IPv4 flows (up to {MaxFlows})")]
+        public static partial void FastPathAttached(ILogger logger, string @interface, XdpMode mode, int maxFlows);
     }
 }

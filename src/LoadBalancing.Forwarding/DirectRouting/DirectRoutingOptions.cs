@@ -54,5 +54,18 @@ public sealed class DirectRoutingOptions
     /// </summary>
     public bool RunConnectionTableExpiry { get; set; } = true;
 
+    /// <summary>
+    /// Gets or sets whether established IPv4 TCP/UDP flows are forwarded by an XDP program in the kernel
+    /// (<see cref="XdpMode.Generic"/> or <see cref="XdpMode.Native"/>) instead of passing through the packet
+    /// sockets; default <see cref="XdpMode.Off"/>. User space still schedules every connection and sees every SYN,
+    /// FIN and RST; it puts a flow into the program's map once established (TCP: after the handshake's ACK; UDP:
+    /// after the first datagram) and folds the kernel's per-flow counters into the connection table every second.
+    /// Needs CAP_BPF and CAP_NET_ADMIN (root) and Linux 5.9 or later (BPF links for XDP).
+    /// </summary>
+    public XdpMode Xdp { get; set; }
+
+    /// <summary>Gets or sets the capacity of the XDP flow map (an LRU hash; default 65 536, 1 to 16 777 216).</summary>
+    public int XdpMaxFlows { get; set; } = 65_536;
+
     internal int EffectiveWorkers => Workers > 0 ? Workers : Environment.ProcessorCount;
 }

@@ -10,6 +10,11 @@ public sealed class DirectRoutingStatistics
     private long _received;
     private long _sendErrors;
     private long _kernelDrops;
+    private long _fastPathPackets;
+    private long _fastPathBytes;
+    private long _fastPathFlows;
+    private long _fastPathErrors;
+    private long _fastPathWithdrawn;
 
     /// <summary>Gets the frames received from the packet socket(s).</summary>
     public long Received => Volatile.Read(ref _received);
@@ -35,6 +40,24 @@ public sealed class DirectRoutingStatistics
     /// </summary>
     public long KernelDrops => Volatile.Read(ref _kernelDrops);
 
+    /// <summary>
+    /// Gets the packets the XDP fast path forwarded in the kernel (<see cref="DirectRoutingOptions.Xdp"/>), as folded
+    /// in about once a second; they are not in <see cref="Received"/> or <see cref="Forwarded"/>.
+    /// </summary>
+    public long FastPathPackets => Volatile.Read(ref _fastPathPackets);
+
+    /// <summary>Gets the IP bytes of <see cref="FastPathPackets"/>.</summary>
+    public long FastPathBytes => Volatile.Read(ref _fastPathBytes);
+
+    /// <summary>Gets the number of flows handed to the XDP fast path so far.</summary>
+    public long FastPathFlows => Volatile.Read(ref _fastPathFlows);
+
+    /// <summary>Gets the number of flows in the XDP fast path now (handed over and not yet withdrawn on FIN, RST, expiry or a server change).</summary>
+    public long FastPathActiveFlows => FastPathFlows - Volatile.Read(ref _fastPathWithdrawn);
+
+    /// <summary>Gets the number of flows the XDP fast path could not take (map update failed); they stay in user space.</summary>
+    public long FastPathErrors => Volatile.Read(ref _fastPathErrors);
+
     /// <summary>Gets the number of frames that received a verdict.</summary>
     /// <param name="verdict">The verdict.</param>
     /// <returns>The count.</returns>
@@ -53,6 +76,18 @@ public sealed class DirectRoutingStatistics
             Interlocked.Add(ref _kernelDrops, count);
         }
     }
+
+    internal void CountFastPath(long packets, long bytes)
+    {
+        Interlocked.Add(ref _fastPathPackets, packets);
+        Interlocked.Add(ref _fastPathBytes, bytes);
+    }
+
+    internal void CountFastPathFlow() => Interlocked.Increment(ref _fastPathFlows);
+
+    internal void CountFastPathWithdrawn() => Interlocked.Increment(ref _fastPathWithdrawn);
+
+    internal void CountFastPathError() => Interlocked.Increment(ref _fastPathErrors);
 
     internal void CountSendError() => Interlocked.Increment(ref _sendErrors);
 

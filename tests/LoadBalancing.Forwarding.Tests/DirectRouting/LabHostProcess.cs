@@ -14,6 +14,7 @@ internal sealed class LabHostProcess : IAsyncDisposable
     private readonly Channel<string> _lines = Channel.CreateUnbounded<string>();
     private readonly System.Text.StringBuilder _stderr = new();
     private int _consumedEvents;
+    private bool _disposed;
 
     private LabHostProcess(Process process)
     {
@@ -149,8 +150,21 @@ internal sealed class LabHostProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Kills the host (SIGKILL, by its process id) and waits for it to exit, as a crash would end it.</summary>
+    public async Task KillAsync(CancellationToken cancellationToken)
+    {
+        _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync(cancellationToken);
+    }
+
     public async ValueTask DisposeAsync()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
         try
         {
             if (!_process.HasExited)

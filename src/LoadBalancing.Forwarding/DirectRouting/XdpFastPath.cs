@@ -1,0 +1,274 @@
+using System.Collections.Concurrent;
+using LoadBalancing.Connections;
+using LoadBalancing.Forwarding.Linux.Bpf;
+using LoadBalancing.Model;
+
+namespace LoadBalancing.Forwarding.DirectRouting;
+
+/// <summary>
+/// The kernel half of the forwarder for established IPv4 flows: an LRU hash map of flows, the
+/// <see cref="XdpProgram"/> that forwards the frames of the flows in it with <c>XDP_TX</c>, and the BPF link that
+/// attaches it to the interface (closed on <see cref="Dispose"/> or when the process dies, so no program is left
+/// behind). User space stays the slow path: it schedules, runs the state table, and offers flows here once they
+/// are established (<see cref="OnForwarded"/>); <see cref="Synchronize"/> folds the kernel's per-flow counters into
+/// the connection table about once a second and withdraws flows whose entry ended.
+/// </summary>
+internal sealed unsafe class XdpFastPath : IDisposable
+{
+    private readonly SafeFileDescriptor _map;
+    private readonly SafeFileDescriptor _program;
+    private readonly ConnectionTable _connections;
+    private readonly INeighbourTable _neighbours;
+    private readonly DirectRoutingStatistics _statistics;
+    private readonly MacAddress _directorMac;
+    private readonly bool _drainRemoved;
+    private readonly ConcurrentDictionary<XdpFlowKey, OffloadedFlow> _flows = new();
+    private readonly Lock _synchronizeLock = new();
+    private SafeFileDescriptor? _link;
+
+    private XdpFastPath(SafeFileDescriptor map, SafeFileDescriptor program, ConnectionTable connections, INeighbourTable neighbours, DirectRoutingStatistics statistics, MacAddress directorMac, bool drainRemoved)
+    {
+        _map = map;
+        _program = program;
+        _connections = connections;
+        _neighbours = neighbours;
+        _statistics = statistics;
+        _directorMac = directorMac;
+        _drainRemoved = drainRemoved;
+    }
+
+    /// <summary>Gets the number of flows currently in the kernel's map (as user space put them there).</summary>
+    public int FlowCount => _flows.Count;
+
+    /// <summary>Counts the entries in the kernel's flow map by walking its keys (diagnostics and tests; not atomic).</summary>
+    public int CountKernelFlows()
+    {
+        XdpFlowKey key, next;
+        var count = 0;
+        var found = BpfSystemCall.GetNextKey(_map, null, &next);
+        while (found && count < int.MaxValue)
+        {
+            count++;
+            key = next;
+            found = BpfSystemCall.GetNextKey(_map, &key, &next);
+        }
+
+        return count;
+    }
+
+    /// <summary>Creates the map and loads the program (not attached yet). Needs CAP_BPF (or root).</summary>
+    public static XdpFastPath Create(int maxFlows, ConnectionTable connections, INeighbourTable neighbours, DirectRoutingStatistics statistics, MacAddress directorMac, bool drainRemoved)
+    {
+        var map = BpfSystemCall.CreateMap(BpfSystemCall.MapTypeLruHash, XdpFlowKey.Length, XdpFlowValue.Length, maxFlows, "lb_dr_flows");
+        try
+        {
+            var program = BpfSystemCall.LoadProgram(BpfSystemCall.ProgramTypeXdp, XdpProgram.Build(map.Descriptor), BpfSystemCall.AttachTypeXdp, "lb_dr_xdp");
+            return new XdpFastPath(map, program, connections, neighbours, statistics, directorMac, drainRemoved);
+        }
+        catch
+        {
+            map.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Gets the program's descriptor (for <c>BPF_PROG_TEST_RUN</c> in tests).</summary>
+    internal SafeFileDescriptor Program => _program;
+
+    /// <summary>Attaches the program to <paramref name="interfaceIndex"/> of the calling thread's network namespace.</summary>
+    public void Attach(int interfaceIndex, string interfaceName, XdpMode mode)
+    {
+        var flags = mode == XdpMode.Native ? BpfSystemCall.XdpFlagsDriverMode : BpfSystemCall.XdpFlagsSkbMode;
+        try
+        {
+            _link = BpfSystemCall.CreateXdpLink(_program, interfaceIndex, flags);
+        }
+        catch (BpfException ex)
+        {
+            var hint = ex.Errno switch
+            {
+                95 => mode == XdpMode.Native ? " (the driver has no native XDP; use XdpMode.Generic)" : "",
+                16 => " (another XDP program is attached to the interface)",
+                _ => "",
+            };
+            throw new BpfException(ex.Errno, $"Attaching the XDP fast path to {interfaceName} in {mode.ToString().ToLowerInvariant()} mode failed: {ex.Message}{hint}");
+        }
+    }
+
+    /// <summary>
+    /// Called by the engine for every frame it forwarded: offers an established IPv4 TCP flow (or any UDP flow with
+    /// an entry) to the kernel, and withdraws a flow on SYN, FIN or RST, or when its entry or server changed.
+    /// </summary>
+    public void OnForwarded(in PacketInfo packet, Connection? connection, MacAddress server)
+    {
+        if (connection is null || packet.SourceAddress.IsIPv6 || packet.Protocol is not (ServiceProtocol.Tcp or ServiceProtocol.Udp))
+        {
+            return;
+        }
+
+        var control = packet.Protocol == ServiceProtocol.Tcp && (packet.TcpFlags & (TcpFlags.Syn | TcpFlags.Fin | TcpFlags.Rst)) != 0;
+        var key = XdpFlowKey.Create(packet.Protocol, packet.SourceAddress, packet.SourcePort, packet.DestinationAddress, packet.DestinationPort);
+        if (_flows.TryGetValue(key, out var flow))
+        {
+            if (!control && flow.Connection == connection && flow.Server == server)
+            {
+                return; // a packet that was already in flight, or one the program passes (IP options)
+            }
+
+            Withdraw(key, flow);
+        }
+
+        if (control || (packet.Protocol == ServiceProtocol.Tcp && !connection.IsEstablished))
+        {
+            return;
+        }
+
+        Offload(key, new OffloadedFlow(connection, packet.Protocol, packet.SourceAddress, packet.SourcePort, packet.DestinationAddress, packet.DestinationPort, server));
+    }
+
+    /// <summary>
+    /// Folds each flow's new packets and bytes into the connection table (restarting the entry's timer), and
+    /// withdraws flows whose entry expired or was replaced, whose server was removed (unless removed servers are
+    /// drained), or whose server's MAC changed. Called about once a second, before the table's expiry.
+    /// </summary>
+    public void Synchronize()
+    {
+        lock (_synchronizeLock)
+        {
+            XdpFlowValue value;
+            foreach (var (key, flow) in _flows)
+            {
+                var k = key;
+                bool present;
+                lock (flow)
+                {
+                    if (flow.Withdrawn)
+                    {
+                        continue;
+                    }
+
+                    present = BpfSystemCall.Lookup(_map, &k, &value);
+                    if (present)
+                    {
+                        Fold(flow, in value);
+                    }
+                }
+
+                var current = _connections.Find(flow.Protocol, flow.Client, flow.ClientPort, flow.VirtualAddress, flow.VirtualPort);
+                var stale = !present
+                    || current != flow.Connection
+                    || (!_drainRemoved && !flow.Connection.Destination.IsAvailable)
+                    || (_neighbours.TryGetMac(flow.Connection.DestinationAddress, out var mac) && mac != flow.Server);
+                if (stale)
+                {
+                    // A flow evicted by the LRU is simply gone: its packets reach user space, which offers it again.
+                    Withdraw(key, flow);
+                }
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        // Closing the link detaches the program at once; the map and program go with their last reference.
+        _link?.Dispose();
+        _program.Dispose();
+        _map.Dispose();
+    }
+
+    private void Offload(XdpFlowKey key, OffloadedFlow flow)
+    {
+        if (!_flows.TryAdd(key, flow))
+        {
+            return;
+        }
+
+        var value = XdpFlowValue.Create(flow.Server, _directorMac);
+        try
+        {
+            BpfSystemCall.Update(_map, &key, &value);
+            _statistics.CountFastPathFlow();
+        }
+        catch (BpfException)
+        {
+            _flows.TryRemove(KeyValuePair.Create(key, flow));
+            _statistics.CountFastPathError();
+        }
+    }
+
+    /// <summary>Removes the flow from the kernel (taking its last counts with it) and then from the flow list.</summary>
+    private void Withdraw(XdpFlowKey key, OffloadedFlow flow)
+    {
+        XdpFlowValue value;
+        lock (flow)
+        {
+            if (flow.Withdrawn)
+            {
+                return;
+            }
+
+            flow.Withdrawn = true;
+            try
+            {
+                if (BpfSystemCall.LookupAndDelete(_map, &key, &value))
+                {
+                    Fold(flow, in value);
+                }
+
+                _statistics.CountFastPathWithdrawn();
+            }
+            catch (BpfException)
+            {
+                // Kernels before 5.14 have no lookup-and-delete for hash maps: read, then delete.
+                if (BpfSystemCall.Lookup(_map, &key, &value))
+                {
+                    Fold(flow, in value);
+                }
+
+                BpfSystemCall.Delete(_map, &key);
+                _statistics.CountFastPathWithdrawn();
+            }
+        }
+
+        _flows.TryRemove(KeyValuePair.Create(key, flow));
+    }
+
+    private void Fold(OffloadedFlow flow, in XdpFlowValue value)
+    {
+        var packets = (long)(value.Packets - flow.Packets);
+        var bytes = (long)(value.Bytes - flow.Bytes);
+        if (packets <= 0)
+        {
+            return;
+        }
+
+        flow.Packets = value.Packets;
+        flow.Bytes = value.Bytes;
+        _connections.AddOffloadedTraffic(flow.Connection, packets, bytes);
+        _statistics.CountFastPath(packets, bytes);
+    }
+
+    private sealed class OffloadedFlow(Connection connection, ServiceProtocol protocol, NetworkAddress client, ushort clientPort, NetworkAddress virtualAddress, ushort virtualPort, MacAddress server)
+    {
+        public Connection Connection { get; } = connection;
+
+        public ServiceProtocol Protocol { get; } = protocol;
+
+        public NetworkAddress Client { get; } = client;
+
+        public ushort ClientPort { get; } = clientPort;
+
+        public NetworkAddress VirtualAddress { get; } = virtualAddress;
+
+        public ushort VirtualPort { get; } = virtualPort;
+
+        public MacAddress Server { get; } = server;
+
+        /// <summary>Gets or sets the kernel's packet count already folded into the table (under the flow's lock).</summary>
+        public ulong Packets { get; set; }
+
+        public ulong Bytes { get; set; }
+
+        public bool Withdrawn { get; set; }
+    }
+}

@@ -1,0 +1,66 @@
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+using LoadBalancing.Model;
+
+namespace LoadBalancing.Forwarding.DirectRouting;
+
+/// <summary>
+/// The key of the fast path's flow map: the IPv4 header's source and destination and the transport header's ports
+/// exactly as on the wire (network order, copied by the program with two word loads), then the protocol number.
+/// </summary>
+[StructLayout(LayoutKind.Sequential, Size = Length)]
+internal struct XdpFlowKey : IEquatable<XdpFlowKey>
+{
+    public const int Length = 16;
+
+    public uint SourceAddress;      // offset 0, network order
+    public uint DestinationAddress; // offset 4, network order
+    public ushort SourcePort;       // offset 8, network order
+    public ushort DestinationPort;  // offset 10, network order
+    public uint Protocol;           // offset 12, the protocol number in the low byte
+
+    public static XdpFlowKey Create(ServiceProtocol protocol, NetworkAddress client, ushort clientPort, NetworkAddress virtualAddress, ushort virtualPort) => new()
+    {
+        SourceAddress = BinaryPrimitives.ReverseEndianness(client.IPv4Value),
+        DestinationAddress = BinaryPrimitives.ReverseEndianness(virtualAddress.IPv4Value),
+        SourcePort = BinaryPrimitives.ReverseEndianness(clientPort),
+        DestinationPort = BinaryPrimitives.ReverseEndianness(virtualPort),
+        Protocol = (uint)protocol,
+    };
+
+    public readonly bool Equals(XdpFlowKey other)
+        => SourceAddress == other.SourceAddress && DestinationAddress == other.DestinationAddress && SourcePort == other.SourcePort
+            && DestinationPort == other.DestinationPort && Protocol == other.Protocol;
+
+    public override readonly bool Equals(object? obj) => obj is XdpFlowKey other && Equals(other);
+
+    public override readonly int GetHashCode() => HashCode.Combine(SourceAddress, DestinationAddress, SourcePort, DestinationPort, Protocol);
+}
+
+/// <summary>
+/// The value of the fast path's flow map: the MAC addresses the program writes (real server's, director's) and the
+/// counters it keeps (packets and IP bytes with atomic adds, the last packet's <c>bpf_ktime_get_ns</c>).
+/// </summary>
+[StructLayout(LayoutKind.Sequential, Size = Length)]
+internal unsafe struct XdpFlowValue
+{
+    public const int Length = 40;
+    public const int PacketsOffset = 16;
+    public const int BytesOffset = 24;
+    public const int LastSeenOffset = 32;
+
+    public fixed byte Macs[12]; // destination (real server) then source (director), as in the Ethernet header
+    public uint Padding;
+    public ulong Packets;
+    public ulong Bytes;
+    public ulong LastSeenNanoseconds;
+
+    public static XdpFlowValue Create(MacAddress server, MacAddress director)
+    {
+        var value = default(XdpFlowValue);
+        var macs = new Span<byte>(value.Macs, 12);
+        server.Write(macs);
+        director.Write(macs[MacAddress.Length..]);
+        return value;
+    }
+}

@@ -1,0 +1,223 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using LoadBalancing.Forwarding.DirectRouting;
+
+namespace LoadBalancing.Forwarding.Linux.Bpf;
+
+/// <summary>
+/// The <c>bpf(2)</c> commands the XDP fast path uses, through libc's <c>syscall()</c> (glibc has no <c>bpf()</c>
+/// wrapper). Every <c>union bpf_attr</c> is built in a zeroed buffer at the offsets of <c>linux/bpf.h</c>; the
+/// kernel rejects non-zero bytes beyond the fields a command knows, so the size passed is the buffer's.
+/// </summary>
+internal static unsafe partial class BpfSystemCall
+{
+    public const int MapTypeLruHash = 9;
+    public const int ProgramTypeXdp = 6;
+    public const int AttachTypeXdp = 37;
+    public const uint XdpFlagsSkbMode = 2;
+    public const uint XdpFlagsDriverMode = 4;
+    public const int ENOENT = 2;
+
+    private const int MapCreate = 0;
+    private const int MapLookupElement = 1;
+    private const int MapUpdateElement = 2;
+    private const int MapDeleteElement = 3;
+    private const int MapGetNextKey = 4;
+    private const int ProgramLoad = 5;
+    private const int ProgramTestRun = 10;
+    private const int MapLookupAndDeleteElement = 21;
+    private const int LinkCreate = 28;
+    private const int AttributeSize = 128;
+
+    /// <summary>Gets the <c>SYS_bpf</c> number of this architecture, or 0 where it is not known.</summary>
+    public static long SystemCallNumber => RuntimeInformation.ProcessArchitecture switch
+    {
+        Architecture.X64 => 321,
+        Architecture.Arm64 => 280,
+        _ => 0,
+    };
+
+    public static SafeFileDescriptor CreateMap(int type, int keySize, int valueSize, int maxEntries, string name)
+    {
+        var attr = stackalloc byte[AttributeSize];
+        var span = new Span<byte>(attr, AttributeSize);
+        span.Clear();
+        *(uint*)attr = (uint)type;
+        *(uint*)(attr + 4) = (uint)keySize;
+        *(uint*)(attr + 8) = (uint)valueSize;
+        *(uint*)(attr + 12) = (uint)maxEntries;
+        WriteName(span[28..44], name);
+        return new SafeFileDescriptor(Invoke(MapCreate, attr, "BPF_MAP_CREATE"));
+    }
+
+    /// <summary>Loads a program; when the verifier refuses it, the exception message carries the verifier's log.</summary>
+    public static SafeFileDescriptor LoadProgram(int type, ReadOnlySpan<EbpfInstruction> instructions, int expectedAttachType, string name)
+    {
+        const int LogSize = 256 * 1024;
+        var log = new byte[LogSize];
+        var license = "GPL\0"u8;
+        var attr = stackalloc byte[AttributeSize];
+        var span = new Span<byte>(attr, AttributeSize);
+        fixed (EbpfInstruction* code = instructions)
+        fixed (byte* licenseBytes = license)
+        fixed (byte* logBuffer = log)
+        {
+            for (var logLevel = 0; logLevel <= 1; logLevel++)
+            {
+                span.Clear();
+                *(uint*)attr = (uint)type;
+                *(uint*)(attr + 4) = (uint)instructions.Length;
+                *(ulong*)(attr + 8) = (ulong)code;
+                *(ulong*)(attr + 16) = (ulong)licenseBytes;
+                if (logLevel > 0)
+                {
+                    *(uint*)(attr + 24) = (uint)logLevel;
+                    *(uint*)(attr + 28) = LogSize;
+                    *(ulong*)(attr + 32) = (ulong)logBuffer;
+                }
+
+                WriteName(span[48..64], name);
+                *(uint*)(attr + 68) = (uint)expectedAttachType;
+                var fd = Syscall(SystemCall(), ProgramLoad, attr, AttributeSize);
+                if (fd >= 0)
+                {
+                    return new SafeFileDescriptor((int)fd);
+                }
+
+                var errno = Marshal.GetLastPInvokeError();
+                if (logLevel == 1 || errno is not (22 or 13))
+                {
+                    // EINVAL/EACCES come from the verifier: load again with a log to say why.
+                    var text = Encoding.ASCII.GetString(log, 0, Math.Max(0, Array.IndexOf(log, (byte)0))).Trim();
+                    throw new BpfException(errno, $"BPF_PROG_LOAD of '{name}' failed: {Marshal.GetPInvokeErrorMessage(errno)}"
+                        + (text.Length > 0 ? $"; verifier log:\n{text}" : ""));
+                }
+            }
+        }
+
+        throw new InvalidOperationException("unreachable");
+    }
+
+    public static bool Lookup<TKey, TValue>(SafeFileDescriptor map, in TKey key, out TValue value)
+        where TKey : unmanaged
+        where TValue : unmanaged
+    {
+        TValue result;
+        fixed (TKey* k = &key)
+        {
+            var found = Lookup(map, k, &result);
+            value = found ? result : default;
+            return found;
+        }
+    }
+
+    public static void Update<TKey, TValue>(SafeFileDescriptor map, in TKey key, in TValue value)
+        where TKey : unmanaged
+        where TValue : unmanaged
+    {
+        fixed (TKey* k = &key)
+        fixed (TValue* v = &value)
+        {
+            Update(map, k, v);
+        }
+    }
+
+    public static bool Lookup(SafeFileDescriptor map, void* key, void* value) => ElementCommand(MapLookupElement, map, key, value, 0, "BPF_MAP_LOOKUP_ELEM");
+
+    public static bool LookupAndDelete(SafeFileDescriptor map, void* key, void* value) => ElementCommand(MapLookupAndDeleteElement, map, key, value, 0, "BPF_MAP_LOOKUP_AND_DELETE_ELEM");
+
+    public static void Update(SafeFileDescriptor map, void* key, void* value) => ElementCommand(MapUpdateElement, map, key, value, 0, "BPF_MAP_UPDATE_ELEM");
+
+    /// <summary>The key after <paramref name="key"/> (the first key when <paramref name="key"/> is null); <see langword="false"/> at the end.</summary>
+    public static bool GetNextKey(SafeFileDescriptor map, void* key, void* nextKey) => ElementCommand(MapGetNextKey, map, key, nextKey, 0, "BPF_MAP_GET_NEXT_KEY");
+
+    public static bool Delete(SafeFileDescriptor map, void* key) => ElementCommand(MapDeleteElement, map, key, null, 0, "BPF_MAP_DELETE_ELEM");
+
+    /// <summary>
+    /// Attaches an XDP program to an interface through a BPF link (<c>BPF_LINK_CREATE</c>, attach type
+    /// <c>BPF_XDP</c>): the kernel detaches it when the last descriptor of the link closes, also when the process dies.
+    /// </summary>
+    public static SafeFileDescriptor CreateXdpLink(SafeFileDescriptor program, int interfaceIndex, uint flags)
+    {
+        var attr = stackalloc byte[AttributeSize];
+        new Span<byte>(attr, AttributeSize).Clear();
+        *(uint*)attr = (uint)program.Descriptor;
+        *(uint*)(attr + 4) = (uint)interfaceIndex;
+        *(uint*)(attr + 8) = AttachTypeXdp;
+        *(uint*)(attr + 12) = flags;
+        return new SafeFileDescriptor(Invoke(LinkCreate, attr, "BPF_LINK_CREATE (BPF_XDP)"));
+    }
+
+    /// <summary>
+    /// Runs a program once on a frame (<c>BPF_PROG_TEST_RUN</c>): returns the verdict and the frame as the program
+    /// left it (its length in <paramref name="outputLength"/>).
+    /// </summary>
+    public static uint TestRun(SafeFileDescriptor program, ReadOnlySpan<byte> input, Span<byte> output, out int outputLength)
+    {
+        var attr = stackalloc byte[AttributeSize];
+        new Span<byte>(attr, AttributeSize).Clear();
+        fixed (byte* inputBytes = input)
+        fixed (byte* outputBytes = output)
+        {
+            *(uint*)attr = (uint)program.Descriptor;
+            *(uint*)(attr + 8) = (uint)input.Length;
+            *(uint*)(attr + 12) = (uint)output.Length;
+            *(ulong*)(attr + 16) = (ulong)inputBytes;
+            *(ulong*)(attr + 24) = (ulong)outputBytes;
+            *(uint*)(attr + 32) = 1;
+            Invoke(ProgramTestRun, attr, "BPF_PROG_TEST_RUN");
+        }
+
+        outputLength = (int)*(uint*)(attr + 12);
+        return *(uint*)(attr + 4);
+    }
+
+    /// <summary>Map element commands; a missing key (<c>ENOENT</c>) is <see langword="false"/>, other errors throw.</summary>
+    private static bool ElementCommand(int command, SafeFileDescriptor map, void* key, void* value, ulong flags, string what)
+    {
+        var attr = stackalloc byte[32];
+        new Span<byte>(attr, 32).Clear();
+        *(uint*)attr = (uint)map.Descriptor;
+        *(ulong*)(attr + 8) = (ulong)key;
+        *(ulong*)(attr + 16) = (ulong)value;
+        *(ulong*)(attr + 24) = flags;
+        if (Syscall(SystemCall(), command, attr, 32) >= 0)
+        {
+            return true;
+        }
+
+        var errno = Marshal.GetLastPInvokeError();
+        return errno == ENOENT ? false : throw new BpfException(errno, $"{what} failed: {Marshal.GetPInvokeErrorMessage(errno)}");
+    }
+
+    private static int Invoke(int command, byte* attr, string what)
+    {
+        var result = Syscall(SystemCall(), command, attr, AttributeSize);
+        if (result < 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            throw new BpfException(errno, $"{what} failed: {Marshal.GetPInvokeErrorMessage(errno)}");
+        }
+
+        return (int)result;
+    }
+
+    private static long SystemCall()
+    {
+        var number = SystemCallNumber;
+        return number != 0 ? number
+            : throw new PlatformNotSupportedException($"The XDP fast path knows the bpf() system call number on x86_64 and arm64 only, not on {RuntimeInformation.ProcessArchitecture}.");
+    }
+
+    private static void WriteName(Span<byte> destination, string name)
+    {
+        // BPF object names: at most 15 characters of [A-Za-z0-9_.], NUL-terminated.
+        var length = Math.Min(name.Length, destination.Length - 1);
+        Encoding.ASCII.GetBytes(name.AsSpan(0, length), destination);
+    }
+
+    // syscall(2) is variadic; every argument here is an integer or pointer, which x86_64 and arm64 pass in the same
+    // registers as for a non-variadic call.
+    [LibraryImport("libc", EntryPoint = "syscall", SetLastError = true)]
+    private static partial long Syscall(long number, long command, void* attr, long size);
+}

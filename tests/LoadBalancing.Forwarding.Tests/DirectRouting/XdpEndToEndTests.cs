@@ -1,0 +1,250 @@
+using System.Net.Sockets;
+using System.Runtime.Versioning;
+using LoadBalancing.Connections;
+using LoadBalancing.Forwarding.DirectRouting;
+using LoadBalancing.Model;
+using LoadBalancing.Runtime;
+using LoadBalancing.Scheduling;
+
+namespace LoadBalancing.Forwarding.Tests.DirectRouting;
+
+/// <summary>
+/// The DR forwarder with its XDP fast path in the namespace lab (tests/netlab/dr-lab.sh): real curl and nginx, the
+/// program attached to the director's veth. Needs root, BPF, iproute2, nginx, nftables, ethtool, curl.
+/// </summary>
+[SupportedOSPlatform("linux")] // the skips run first on other platforms
+public sealed class XdpEndToEndTests
+{
+    private static readonly string[] ThreeServers = ["--server", "10.77.0.21:1", "--server", "10.77.0.22:1", "--server", "10.77.0.23:1"];
+
+    [Fact]
+    public async Task GenericXdp_EstablishedFlowsTakeTheFastPath_CountedOnce_TableChangesKeepOpenConnections_FinAndRstWithdraw()
+    {
+        NetLab.RequireOrSkip();
+        XdpTestSupport.RequireOrSkip();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        var ct = cts.Token;
+        await using var lab = await NetLab.StartAsync(realServers: 3, ct);
+        await using var host = await LabHostProcess.StartAsync(lab.DirectorNamespace, ct,
+            ["--mode", "dr", "--vip", NetLab.Vip, "--service", "tcp:80", "--scheduler", "rr", "--workers", "2", "--xdp", "generic", .. ThreeServers]);
+
+        var link = await lab.ExecAsync("dir", ct, "ip", "link", "show", "eth0");
+        Assert.Contains("xdpgeneric", link);
+        Assert.Contains("name lb_dr_xdp", link);
+
+        // Scheduling stays in user space: rr over new connections.
+        var split = await lab.CurlVipAsync(30, ct);
+        Assert.Equal(new Dictionary<string, int> { ["rs1"] = 10, ["rs2"] = 10, ["rs3"] = 10 }, split);
+
+        // 300 keep-alive requests on one connection: after the handshake nearly every segment is the kernel's.
+        var keepAlive = await lab.ExecAsync("cli", ct, "curl", "-s", "--max-time", "20", $"http://{NetLab.Vip}/?[1-300]");
+        Assert.Equal(300, keepAlive.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        var stats = await WaitForStatsAsync(host, s => s.Forwarder["xdpactive"] == 0 && s.Forwarder["xdpmap"] == 0, ct);
+        var xdpPackets = stats.Forwarder["xdppackets"];
+        Assert.True(xdpPackets > 2 * stats.Forwarder["forwarded"], $"fast path {xdpPackets} packets, user space {stats.Forwarder["forwarded"]}");
+        Assert.Equal(0, stats.Forwarder["xdperrors"]);
+
+        // Every packet counted once in the per-server counters (what lbadm -Ln --stats shows): the user-space frames
+        // plus the kernel's, and the bytes include the kernel's.
+        Assert.Equal(stats.Forwarder["forwarded"] + xdpPackets, stats.Servers.Values.Sum(s => s["inpkts"]));
+        Assert.True(stats.Servers.Values.Sum(s => s["inbytes"]) > stats.Forwarder["xdpbytes"]);
+
+        // Three open keep-alive connections: three rr picks in a row, one per server.
+        var open = new List<Socket>();
+        try
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                open.Add(await lab.ConnectVipFromClientAsync());
+            }
+
+            var servedBy = open.Select(NetLab.HttpGet).ToList();
+            Assert.Equal(["rs1", "rs2", "rs3"], servedBy.Order());
+            stats = await WaitForStatsAsync(host, s => s.Forwarder["xdpmap"] == 3, ct);
+            var before = stats.Forwarder["xdppackets"];
+
+            // Weight 0 and removal: open connections keep their server (through the kernel), new ones go elsewhere.
+            await host.CommandAsync("weight 10.77.0.21 0", ct);
+            await host.CommandAsync("remove 10.77.0.22", ct);
+            var afterChange = await lab.CurlVipAsync(10, ct);
+            Assert.Equal(new Dictionary<string, int> { ["rs3"] = 10 }, afterChange);
+            for (var round = 0; round < 5; round++)
+            {
+                for (var i = 0; i < 3; i++)
+                {
+                    Assert.Equal(servedBy[i], NetLab.HttpGet(open[i]));
+                }
+            }
+
+            stats = await WaitForStatsAsync(host, s => s.Forwarder["xdppackets"] >= before + 15 && s.Forwarder["xdpmap"] == 3, ct);
+
+            // RST (linger 0) withdraws its flow at once; FIN (a normal close) the others.
+            open[0].LingerState = new LingerOption(true, 0);
+            open[0].Close();
+            await WaitForStatsAsync(host, s => s.Forwarder["xdpmap"] == 2, ct);
+        }
+        finally
+        {
+            open.ForEach(s => s.Dispose());
+        }
+
+        await WaitForStatsAsync(host, s => s.Forwarder["xdpmap"] == 0 && s.Forwarder["xdpactive"] == 0, ct);
+
+        // Stopping the host detaches the program.
+        await host.DisposeAsync();
+        Assert.DoesNotContain("xdp", await lab.ExecAsync("dir", ct, "ip", "link", "show", "eth0"));
+    }
+
+    [Fact]
+    public async Task Xdp_HostKilled_KernelDetachesTheProgram()
+    {
+        NetLab.RequireOrSkip();
+        XdpTestSupport.RequireOrSkip();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var ct = cts.Token;
+        await using var lab = await NetLab.StartAsync(realServers: 1, ct);
+        await using var host = await LabHostProcess.StartAsync(lab.DirectorNamespace, ct,
+            ["--mode", "dr", "--vip", NetLab.Vip, "--service", "tcp:80", "--server", "10.77.0.21:1", "--xdp", "generic"]);
+        Assert.Contains("prog/xdp", await lab.ExecAsync("dir", ct, "ip", "-d", "link", "show", "eth0"));
+
+        await host.KillAsync(ct);
+
+        // The link's last descriptor closed with the process: the kernel detaches the program.
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        string link;
+        while ((link = await lab.ExecAsync("dir", ct, "ip", "-d", "link", "show", "eth0")).Contains("xdp", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100, ct);
+        }
+
+        Assert.DoesNotContain("xdp", link);
+    }
+
+    [Fact]
+    public async Task NativeXdp_OnVethWhosePeerHasAnXdpProgram_KeepAliveTrafficTakesTheFastPath()
+    {
+        NetLab.RequireOrSkip();
+        XdpTestSupport.RequireOrSkip();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var ct = cts.Token;
+        await using var lab = await NetLab.StartAsync(realServers: 3, ct);
+
+        // Native XDP_TX on a veth needs NAPI on the peer: an XDP_PASS program on the switch-side veth gives it one.
+        using var peerLink = await AttachPassProgramAsync(lab, $"{lab.Prefix}-dir");
+        await using var host = await LabHostProcess.StartAsync(lab.DirectorNamespace, ct,
+            ["--mode", "dr", "--vip", NetLab.Vip, "--service", "tcp:80", "--scheduler", "rr", "--xdp", "native", .. ThreeServers]);
+        var link = await lab.ExecAsync("dir", ct, "ip", "link", "show", "eth0");
+        Assert.Contains("prog/xdp", link);
+        Assert.DoesNotContain("xdpgeneric", link);
+
+        var keepAlive = await lab.ExecAsync("cli", ct, "curl", "-s", "--max-time", "20", $"http://{NetLab.Vip}/?[1-200]");
+        Assert.Equal(200, keepAlive.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        var split = await lab.CurlVipAsync(30, ct);
+        Assert.Equal(new Dictionary<string, int> { ["rs1"] = 10, ["rs2"] = 10, ["rs3"] = 10 }, split);
+        var stats = await WaitForStatsAsync(host, s => s.Forwarder["xdpmap"] == 0, ct);
+        Assert.True(stats.Forwarder["xdppackets"] > stats.Forwarder["forwarded"], $"fast path {stats.Forwarder["xdppackets"]}, user space {stats.Forwarder["forwarded"]}");
+        Assert.Equal(stats.Forwarder["forwarded"] + stats.Forwarder["xdppackets"], stats.Servers.Values.Sum(s => s["inpkts"]));
+    }
+
+    private static async Task<IDisposable> AttachPassProgramAsync(NetLab lab, string peer)
+    {
+        IDisposable? link = null;
+        await NetLab.InNamespaceAsync($"{lab.Prefix}-sw", () =>
+        {
+            var code = new LoadBalancing.Forwarding.Linux.Bpf.EbpfAssembler().Move(0, (int)XdpProgram.Pass).Exit().Build();
+            using var program = LoadBalancing.Forwarding.Linux.Bpf.BpfSystemCall.LoadProgram(LoadBalancing.Forwarding.Linux.Bpf.BpfSystemCall.ProgramTypeXdp, code, LoadBalancing.Forwarding.Linux.Bpf.BpfSystemCall.AttachTypeXdp, "lb_test_pass");
+            var index = System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces().Single(i => i.Name == peer).GetIPProperties().GetIPv4Properties().Index;
+            link = LoadBalancing.Forwarding.Linux.Bpf.BpfSystemCall.CreateXdpLink(program, index, LoadBalancing.Forwarding.Linux.Bpf.BpfSystemCall.XdpFlagsDriverMode);
+            return Task.CompletedTask;
+        });
+        return link!;
+    }
+
+    [Fact]
+    public async Task GenericXdp_ConnectionActiveOnlyInTheKernel_DoesNotExpireAndIdleOneDoes()
+    {
+        NetLab.RequireOrSkip();
+        XdpTestSupport.RequireOrSkip();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var ct = cts.Token;
+        await using var lab = await NetLab.StartAsync(realServers: 1, ct);
+        var services = new ServiceTable(SchedulerRegistry.Default);
+        services.Apply(new LoadBalancerConfig
+        {
+            Services =
+            [
+                new VirtualServiceConfig
+                {
+                    Key = VirtualServiceKey.ForAddress(ServiceProtocol.Tcp, NetworkAddress.Parse(NetLab.Vip), 80),
+                    Scheduler = SchedulerNames.RoundRobin,
+                    RealServers = [new RealServerConfig { Address = NetworkAddress.Parse("10.77.0.21"), Port = 80, Weight = 1 }],
+                },
+            ],
+        });
+
+        // ESTABLISHED times out after 3 s in this table.
+        var table = new ConnectionTable(options: new ConnectionTableOptions { Timeouts = new TimeoutConfig { TcpEstablished = TimeSpan.FromSeconds(3) } });
+        await using var forwarder = new DirectRoutingForwarder(services, new DirectRoutingOptions
+        {
+            InterfaceName = "eth0",
+            Workers = 1,
+            StartupResolutionTimeout = TimeSpan.FromSeconds(3),
+            Xdp = XdpMode.Generic,
+        }, table);
+        await NetLab.InNamespaceAsync(lab.DirectorNamespace, () => forwarder.StartAsync(ct));
+
+        using var active = await lab.ConnectVipFromClientAsync();
+        using var idle = await lab.ConnectVipFromClientAsync();
+        Assert.Equal("rs1", NetLab.HttpGet(active));
+        Assert.Equal("rs1", NetLab.HttpGet(idle));
+        var userSpaceFrames = forwarder.Statistics.Forwarded;
+
+        // 6 s (twice the timeout) of requests every 250 ms on one connection, all carried by the kernel.
+        for (var i = 0; i < 24; i++)
+        {
+            Assert.Equal("rs1", NetLab.HttpGet(active));
+            await Task.Delay(250, ct);
+        }
+
+        Assert.Equal(userSpaceFrames, forwarder.Statistics.Forwarded);
+        Assert.True(forwarder.Statistics.FastPathPackets >= 24, $"fast path {forwarder.Statistics.FastPathPackets}");
+        var entries = table.GetEntries();
+        var activeEntry = Assert.Single(entries, e => e.SourcePort == (ushort)((System.Net.IPEndPoint)active.LocalEndPoint!).Port);
+        Assert.Equal("ESTABLISHED", activeEntry.State);
+        Assert.DoesNotContain(entries, e => e.SourcePort == (ushort)((System.Net.IPEndPoint)idle.LocalEndPoint!).Port);
+        Assert.Equal(1, forwarder.CountFastPathFlows()); // the idle flow was withdrawn when its entry expired
+        Assert.Equal(2, services.Services[0].Statistics.Connections);
+    }
+
+    private static async Task<LabStats> WaitForStatsAsync(LabHostProcess host, Func<LabStats, bool> condition, CancellationToken ct)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            var stats = LabStats.Parse(await host.CommandAsync("stats", ct));
+            if (condition(stats))
+            {
+                return stats;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                Assert.Fail($"stats never matched: forwarder {string.Join(' ', stats.Forwarder.Select(kv => $"{kv.Key}={kv.Value}"))}");
+            }
+
+            await Task.Delay(250, ct);
+        }
+    }
+
+    private sealed record LabStats(Dictionary<string, long> Forwarder, Dictionary<string, Dictionary<string, long>> Servers)
+    {
+        public static LabStats Parse(List<string> lines)
+        {
+            static Dictionary<string, long> Fields(string line) => line.Split(' ').Where(f => f.Contains('=')).Select(f => f.Split('='))
+                .ToDictionary(p => p[0], p => long.Parse(p[1], System.Globalization.CultureInfo.InvariantCulture));
+            return new LabStats(
+                Fields(lines.Single(l => l.StartsWith("forwarder ", StringComparison.Ordinal))),
+                lines.Where(l => l.StartsWith("server ", StringComparison.Ordinal)).ToDictionary(l => l.Split(' ')[1], Fields));
+        }
+    }
+}
