@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Threading.Channels;
 using LoadBalancing.Consul.Internal;
 using Microsoft.Extensions.Time.Testing;
@@ -15,31 +14,23 @@ internal sealed class ConsulTestServer : IAsyncDisposable
 {
     private static readonly TimeSpan SafetyTimeout = TimeSpan.FromSeconds(20);
 
-    private readonly HttpListener _listener = new();
+    private readonly LoopbackHttpListener _listener;
     private readonly Channel<RecordedRequest> _requests = Channel.CreateUnbounded<RecordedRequest>();
     private readonly Queue<ScriptedResponse> _script = new();
     private readonly Queue<HttpListenerContext> _held = new();
     private readonly List<RecordedRequest> _all = [];
     private readonly Lock _gate = new();
-    private readonly Task _loop;
 
-    public ConsulTestServer()
+    /// <summary>Starts listening on a free 127.0.0.1 port.</summary>
+    /// <param name="accept">How the accept loop awaits a request (see <see cref="LoopbackHttpListener"/>); tests of the fake replace it.</param>
+    public ConsulTestServer(Func<HttpListener, Task<HttpListenerContext>>? accept = null)
     {
-        // HttpListener needs a concrete port: take a free one from the kernel first.
-        using (var probe = new TcpListener(IPAddress.Loopback, 0))
-        {
-            probe.Start();
-            Port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        }
-
-        _listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
-        _listener.Start();
-        _loop = Task.Run(AcceptLoopAsync);
+        _listener = new LoopbackHttpListener(HandleAsync, accept);
     }
 
-    public int Port { get; }
+    public int Port => _listener.Port;
 
-    public Uri Address => new($"http://127.0.0.1:{Port}/");
+    public Uri Address => _listener.Address;
 
     public IReadOnlyList<RecordedRequest> Requests
     {
@@ -81,48 +72,25 @@ internal sealed class ConsulTestServer : IAsyncDisposable
     /// <summary>The next request received (waits for it, with a safety timeout so a broken test fails instead of hanging).</summary>
     public async Task<RecordedRequest> NextRequestAsync() => await _requests.Reader.ReadAsync().AsTask().WaitAsync(SafetyTimeout);
 
-    public async ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync() => await _listener.DisposeAsync();
+
+    private async Task HandleAsync(HttpListenerContext context)
     {
-        _listener.Close();
-        try
+        var recorded = await RecordAsync(context.Request);
+        lock (_gate)
         {
-            await _loop;
-        }
-        catch (Exception e) when (e is HttpListenerException or ObjectDisposedException)
-        {
-        }
-    }
-
-    private async Task AcceptLoopAsync()
-    {
-        while (_listener.IsListening)
-        {
-            HttpListenerContext context;
-            try
+            _all.Add(recorded);
+            if (_script.TryDequeue(out var response))
             {
-                context = await _listener.GetContextAsync();
+                Respond(context, response);
             }
-            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
+            else
             {
-                return;
+                _held.Enqueue(context);
             }
-
-            var recorded = await RecordAsync(context.Request);
-            lock (_gate)
-            {
-                _all.Add(recorded);
-                if (_script.TryDequeue(out var response))
-                {
-                    Respond(context, response);
-                }
-                else
-                {
-                    _held.Enqueue(context);
-                }
-            }
-
-            _requests.Writer.TryWrite(recorded);
         }
+
+        _requests.Writer.TryWrite(recorded);
     }
 
     private static async Task<RecordedRequest> RecordAsync(HttpListenerRequest request)

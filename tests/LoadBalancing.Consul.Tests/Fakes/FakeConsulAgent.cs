@@ -3,7 +3,6 @@
 
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -23,30 +22,32 @@ internal sealed partial class FakeConsulAgent : IAsyncDisposable
 {
     private static readonly TimeSpan SafetyWait = TimeSpan.FromSeconds(30);
 
-    private readonly HttpListener _listener = new();
+    private readonly LoopbackHttpListener _listener;
     private readonly Lock _gate = new();
     private readonly Dictionary<string, ulong> _indexes = new(StringComparer.Ordinal);
     private readonly List<RecordedRequest> _requests = [];
-    private readonly Task _loop;
     private readonly ITimer _ticker;
     private readonly CancellationTokenSource _disposed = new();
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private ulong _index = 10;
 
-    public FakeConsulAgent(TimeProvider? time = null, string nodeName = "node1", string nodeAddress = "127.0.0.1")
+    /// <summary>Starts the agent on a free 127.0.0.1 port.</summary>
+    /// <param name="time">The agent's clock (TTLs, reaping, sessions); default system.</param>
+    /// <param name="nodeName">The node the agent runs on.</param>
+    /// <param name="nodeAddress">That node's address.</param>
+    /// <param name="accept">How the accept loop awaits a request (see <see cref="LoopbackHttpListener"/>); tests of the fake replace it.</param>
+    public FakeConsulAgent(TimeProvider? time = null, string nodeName = "node1", string nodeAddress = "127.0.0.1", Func<HttpListener, Task<HttpListenerContext>>? accept = null)
     {
         Time = time ?? TimeProvider.System;
         NodeName = nodeName;
         NodeAddress = nodeAddress;
-        using (var probe = new TcpListener(IPAddress.Loopback, 0))
-        {
-            probe.Start();
-            Port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        }
 
-        _listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
-        _listener.Start();
-        _loop = Task.Run(AcceptLoopAsync);
+        // Each request is handled on its own task: blocking queries must not hold up the others.
+        _listener = new LoopbackHttpListener(context =>
+        {
+            _ = Task.Run(() => HandleAsync(context));
+            return Task.CompletedTask;
+        }, accept);
         _ticker = Time.CreateTimer(_ => Tick(), null, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(100));
     }
 
@@ -69,9 +70,9 @@ internal sealed partial class FakeConsulAgent : IAsyncDisposable
 
     public string NodeAddress { get; }
 
-    public int Port { get; }
+    public int Port => _listener.Port;
 
-    public Uri Address => new($"http://127.0.0.1:{Port}/");
+    public Uri Address => _listener.Address;
 
     public AgentMode Mode { get; set; } = AgentMode.Up;
 
@@ -148,15 +149,7 @@ internal sealed partial class FakeConsulAgent : IAsyncDisposable
     {
         await _disposed.CancelAsync();
         await _ticker.DisposeAsync();
-        _listener.Close();
-        try
-        {
-            await _loop;
-        }
-        catch (Exception e) when (e is HttpListenerException or ObjectDisposedException)
-        {
-        }
-
+        await _listener.DisposeAsync();
         _disposed.Dispose();
     }
 
@@ -207,24 +200,6 @@ internal sealed partial class FakeConsulAgent : IAsyncDisposable
         var old = _changed;
         _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         old.TrySetResult();
-    }
-
-    private async Task AcceptLoopAsync()
-    {
-        while (_listener.IsListening)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await _listener.GetContextAsync();
-            }
-            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-            {
-                return;
-            }
-
-            _ = Task.Run(() => HandleAsync(context));
-        }
     }
 
     private async Task HandleAsync(HttpListenerContext context)

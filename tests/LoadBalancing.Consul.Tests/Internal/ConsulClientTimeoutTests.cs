@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using LoadBalancing.Consul.Tests.Fakes;
 using Microsoft.Extensions.Time.Testing;
 
@@ -61,15 +63,16 @@ public sealed class ConsulClientTimeoutTests
     [Fact]
     public async Task GetKeyAsync_AgentDown_ThrowsHttpRequestException()
     {
-        int port;
-        await using (var server = new ConsulTestServer())
-        {
-            port = server.Port;
-        }
+        // A port bound but never listening: the kernel refuses connections to it, and no other test (or process) can
+        // take it meanwhile, as it could a port freed by a disposed server.
+        using var down = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        down.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        var port = ((IPEndPoint)down.LocalEndPoint!).Port;
 
         using var client = new Consul.Internal.ConsulClient(new ConsulClientOptions { Address = new Uri($"http://127.0.0.1:{port}/") });
 
-        await Assert.ThrowsAsync<HttpRequestException>(() => client.GetKeyAsync("k", cancellationToken: Ct));
+        var e = await Assert.ThrowsAsync<HttpRequestException>(() => client.GetKeyAsync("k", cancellationToken: Ct));
+        Assert.Equal(HttpRequestError.ConnectionError, e.HttpRequestError);
     }
 
     private static TimeSpan GetHttpClientTimeout(Consul.Internal.ConsulClient client)
