@@ -93,7 +93,9 @@ public sealed class HttpProbeTests
     public async Task ProbeAsync_TlsWithoutVerification_UpAndSendsServerName()
     {
         await using var server = new TestHttpServer(tls: true);
-        var result = await HealthProbes.Http(new HttpProbeOptions { UseTls = true, ServerName = "lb-health.test" }).ProbeAsync(server.Target, Ct);
+        // Generous timeouts: the first TLS handshake of a process (JIT, a fresh certificate) took over the 5 s default
+        // once on a machine with a load average of 30; the assertion is about the outcome, not the speed.
+        var result = await HealthProbes.Http(new HttpProbeOptions { UseTls = true, ServerName = "lb-health.test", ConnectTimeout = TimeSpan.FromSeconds(30), ReadTimeout = TimeSpan.FromSeconds(30) }).ProbeAsync(server.Target, Ct);
         Assert.True(result.IsUp, result.ToString());
         Assert.Equal("lb-health.test", Assert.Single(server.ServerNames));
     }
