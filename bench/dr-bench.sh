@@ -8,7 +8,7 @@
 #   -d  seconds per load (default 5; every load is bounded by it)     -r  rounds, variants interleaved (default 3)
 #   -p  paced UDP rate for the CPU measurement (default 25000 pps)    -v  variants to run (default: all, in order)
 #
-# Topology: tests/netlab/dr-lab.sh (client, director, 2 nginx real servers configured for LVS-DR on one bridge,
+# Topology: samples/LoadBalancing.Director.Host/Demo/dr-lab.sh (client, director, 2 nginx real servers configured for LVS-DR on one bridge,
 # offloads off on every veth), started in "proxy" mode (no VIP drop rule); each variant then sets the director up,
 # is measured, and is torn down again. Variants (director = 10.77.0.2, VIP 10.77.0.100, rs 10.77.0.21/.22):
 #   direct    client → rs1's own address, the director is not involved (the floor for every other variant)
@@ -32,7 +32,7 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-LAB=$root/tests/netlab/dr-lab.sh
+LAB=$root/samples/LoadBalancing.Director.Host/Demo/dr-lab.sh
 D=5 ROUNDS=3 PPS=25000
 VARIANTS="direct kernel nftdr nftnat haproxy nginx lbdr lbxdp lbxdpg lbproxy"
 while getopts "d:r:p:v:" opt; do

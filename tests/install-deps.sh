@@ -9,7 +9,7 @@ packages=(
   iproute2 util-linux nfs-ganesha nfs-ganesha-vfs rpcbind nfs-common
   # LoadBalancing.Agent.Tests: arping from a peer namespace; real systemd + dbus booted in an isolated box.
   arping systemd dbus
-  # Direct-Routing end-to-end lab (tests/LoadBalancing.Forwarding.Tests/DirectRouting, tests/netlab/dr-lab.sh):
+  # Direct-Routing end-to-end lab (tests/LoadBalancing.Forwarding.Tests/DirectRouting, samples/LoadBalancing.Director.Host/Demo/dr-lab.sh):
   iproute2 nginx curl ethtool nftables
   # tshark: on-the-wire checks of the DR lab (replies bypass the director; forwarded frames differ only in MACs).
   tshark

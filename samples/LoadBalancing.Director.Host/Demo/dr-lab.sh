@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
-# dr-lab.sh — the LVS-DR topology of `lb-director demo --mode dr`, in network namespaces the demo creates and removes.
-# Shipped with the sample (the demo does not depend on tests/); same topology as tests/netlab/dr-lab.sh, plus
-# rs-stop/rs-start so the demo can kill a real server and bring it back.
+# dr-lab.sh — the LVS-DR topology in network namespaces: used by `lb-director demo --mode dr` (shipped with the sample,
+# which does not depend on tests/), by the Direct-Routing and proxy end-to-end tests and by bench/dr-bench.sh.
 #
-#   dr-lab.sh up PREFIX [N]   build client, director and N real servers (default 3) on one bridge
-#                             (IPv4 and IPv6: fd77::/64 with the same last numbers, VIP fd77::100)
+#   dr-lab.sh up PREFIX [N] [MODE]
+#                             build client, director and N real servers (default 3) on one bridge
+#                             (IPv4 and IPv6: fd77::/64 with the same last numbers, VIP fd77::100). MODE dr (default)
+#                             adds the director's VIP drop rule; proxy leaves it out (a userspace proxy on the
+#                             director accepts on the VIP itself and connects to the real servers' own addresses)
 #   dr-lab.sh down PREFIX     kill the processes started in PREFIX-* namespaces, delete them, remove scratch
 #   dr-lab.sh env PREFIX      print the lab's variables
-#   dr-lab.sh rs-stop PREFIX I / rs-start PREFIX I   stop / start real server I's nginx
+#   dr-lab.sh rs-stop PREFIX I / rs-start PREFIX I   stop real server I's nginx gracefully (SIGQUIT, then SIGKILL
+#                             after 5 s) / start it again
+#   dr-lab.sh nginx-stop PREFIX I / nginx-start PREFIX I
+#                             stop it at once (SIGTERM; fails if it is still there after 5 s) / start it again
 #
 # PREFIX (<= 8 chars, e.g. lbdr1a2b) names everything, so parallel runs never collide. Namespaces:
 # PREFIX-sw (bridge br0), PREFIX-cli, PREFIX-dir, PREFIX-rs1..N; each host has one veth "eth0" whose peer
@@ -28,9 +33,11 @@
 # real server. GRO/GSO build frames larger than the MTU that a packet socket cannot send back (EMSGSIZE).
 set -euo pipefail
 
-cmd=${1:?usage: dr-lab.sh up|down|env|rs-stop|rs-start PREFIX [N|I]}
+cmd=${1:?usage: dr-lab.sh up|down|env|rs-stop|rs-start|nginx-stop|nginx-start PREFIX [N|I] [MODE]}
 P=${2:?PREFIX required}
 N=${3:-3}
+MODE=${4:-dr}
+[[ $MODE == dr || $MODE == proxy ]] || { echo "MODE must be dr or proxy" >&2; exit 2; }
 [[ ${#P} -le 8 && $P =~ ^[a-z0-9]+$ ]] || { echo "PREFIX must be 1-8 lowercase letters/digits" >&2; exit 2; }
 
 SCRATCH=/tmp/$P-scratch
@@ -121,6 +128,7 @@ up() {
   # length) beats the /64 address, and the director solicits real servers from the VIP: their answers go to
   # their own VIP on lo and the director never learns their MACs (the IPv6 form of arp_announce).
   ip -n "$DIR" -6 addr add "$VIP6/128" dev "$IF" nodad preferred_lft 0
+  if [[ $MODE == dr ]]; then
   nsx "$DIR" nft -f - <<NFT
 table netdev ${P}_vip {
   chain in {
@@ -130,6 +138,7 @@ table netdev ${P}_vip {
   }
 }
 NFT
+  fi
   local i
   for ((i = 1; i <= N; i++)); do
     add_host "rs$i" "$NET.$((20 + i))"
@@ -166,11 +175,21 @@ rs_stop() { # i: nginx exits on SIGQUIT after closing its listeners; wait until 
   kill -9 "$pid" 2>/dev/null || true
 }
 
+nginx_stop() { # i
+  local pidfile=$SCRATCH/rs$1/nginx.pid pid
+  pid=$(cat "$pidfile")
+  kill "$pid"
+  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  echo "nginx $pid did not stop" >&2; return 1
+}
+
 case $cmd in
   up) up ;;
   down) down ;;
   env) env_vars ;;
   rs-stop) rs_stop "$N" ;;
   rs-start) nginx_start "$N" ;;
+  nginx-stop) nginx_stop "$N" ;;
+  nginx-start) nginx_start "$N" ;;
   *) echo "unknown command $cmd" >&2; exit 2 ;;
 esac

@@ -8,7 +8,7 @@ namespace LoadBalancing.Forwarding.Tests.DirectRouting;
 
 /// <summary>
 /// The forwarder in this process, inside the lab's director namespace, between a real client and three real nginx
-/// servers configured for LVS-DR (tests/netlab/dr-lab.sh). Needs root, iproute2, nginx, nftables, ethtool, curl.
+/// servers configured for LVS-DR (samples/LoadBalancing.Director.Host/Demo/dr-lab.sh). Needs root, iproute2, nginx, nftables, ethtool, curl.
 /// </summary>
 [SupportedOSPlatform("linux")] // NetLab.RequireOrSkip skips elsewhere before any Linux-only call
 public sealed class DirectRoutingForwarderEndToEndTests

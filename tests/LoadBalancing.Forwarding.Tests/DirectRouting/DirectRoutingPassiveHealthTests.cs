@@ -15,7 +15,7 @@ namespace LoadBalancing.Forwarding.Tests.DirectRouting;
 /// <summary>
 /// Passive health for Direct Routing: the forwarder sees only the client's half of each connection, so a real
 /// server that does not answer shows as SYN retransmissions. Real client, director and nginx servers in the lab's
-/// namespaces (tests/netlab/dr-lab.sh); one server drops every SYN (an nftables rule in its own namespace).
+/// namespaces (samples/LoadBalancing.Director.Host/Demo/dr-lab.sh); one server drops every SYN (an nftables rule in its own namespace).
 /// Outlier timing on fake time; packets, sockets and retransmission timers real. Needs root.
 /// </summary>
 [SupportedOSPlatform("linux")] // NetLab.RequireOrSkip skips elsewhere before any Linux-only call

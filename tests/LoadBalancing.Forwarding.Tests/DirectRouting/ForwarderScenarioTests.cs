@@ -4,7 +4,7 @@ using System.Runtime.Versioning;
 namespace LoadBalancing.Forwarding.Tests.DirectRouting;
 
 /// <summary>
-/// The end-to-end scenarios, run through both forwarders in the same lab (tests/netlab/dr-lab.sh: client,
+/// The end-to-end scenarios, run through both forwarders in the same lab (samples/LoadBalancing.Director.Host/Demo/dr-lab.sh: client,
 /// director, three nginx real servers configured for LVS-DR on one bridge). "dr": the Direct-Routing forwarder on the
 /// director's eth0, replies go straight from the real servers to the client. "proxy": the userspace proxy on the
 /// director's VIP:80, connecting to the real servers' own addresses. Each forwarder runs in lb-labhost inside the

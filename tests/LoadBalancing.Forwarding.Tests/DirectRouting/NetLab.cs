@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 namespace LoadBalancing.Forwarding.Tests.DirectRouting;
 
 /// <summary>
-/// Drives tests/netlab/dr-lab.sh: namespaces with a unique short prefix, built per test and always torn down.
+/// Drives samples/LoadBalancing.Director.Host/Demo/dr-lab.sh: namespaces with a unique short prefix, built per test and always torn down.
 /// Also enters a namespace on a dedicated thread so in-process sockets are created there.
 /// </summary>
 internal sealed class NetLab : IAsyncDisposable
@@ -46,7 +46,7 @@ internal sealed class NetLab : IAsyncDisposable
         }
         else if (FindScript() is null)
         {
-            reason = "tests/netlab/dr-lab.sh not found above the test assembly";
+            reason = "samples/LoadBalancing.Director.Host/Demo/dr-lab.sh not found above the test assembly";
         }
 
         if (reason is not null)
@@ -248,7 +248,7 @@ internal sealed class NetLab : IAsyncDisposable
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
-            var candidate = Path.Combine(dir.FullName, "tests", "netlab", "dr-lab.sh");
+            var candidate = Path.Combine(dir.FullName, "samples", "LoadBalancing.Director.Host", "Demo", "dr-lab.sh");
             if (File.Exists(candidate))
             {
                 return candidate;

@@ -9,7 +9,7 @@ using LoadBalancing.Scheduling;
 namespace LoadBalancing.Forwarding.Tests.DirectRouting;
 
 /// <summary>
-/// The DR forwarder with its XDP fast path in the namespace lab (tests/netlab/dr-lab.sh): real curl and nginx, the
+/// The DR forwarder with its XDP fast path in the namespace lab (samples/LoadBalancing.Director.Host/Demo/dr-lab.sh): real curl and nginx, the
 /// program attached to the director's veth. Needs root, BPF, iproute2, nginx, nftables, ethtool, curl.
 /// </summary>
 [SupportedOSPlatform("linux")] // the skips run first on other platforms
