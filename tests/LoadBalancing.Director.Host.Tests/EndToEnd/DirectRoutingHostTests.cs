@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using LoadBalancing.Director.Host.Tests.Fixtures;
 
 namespace LoadBalancing.Director.Host.Tests.EndToEnd;
@@ -10,41 +9,23 @@ namespace LoadBalancing.Director.Host.Tests.EndToEnd;
 /// </summary>
 public sealed class DirectRoutingHostTests
 {
-    private const string Vip = "10.77.0.100";
     private static readonly CancellationToken Ct = TestContext.Current.CancellationToken;
 
     [Fact]
     public async Task DrMode_GatewayServersInRulesFile_EveryServerAnswersRepliesBypassDirectorConnectionsListed()
     {
         RootLab.RequireOrSkip("lb-director in DR mode", "ip", "nginx", "nft", "ethtool", "curl");
-        var prefix = $"lbh{Random.Shared.Next(0x10000):x4}";
-        var script = Path.Combine(AppContext.BaseDirectory, "Demo", "dr-lab.sh");
-        var directory = Directory.CreateTempSubdirectory("lbh-dr-").FullName;
+        var lab = await DrHostLab.StartAsync("lbh", Ct);
         try
         {
-            Assert.Equal(0, (await RunAsync("bash", script, "up", prefix, "2")).ExitCode);
-            await File.WriteAllTextAsync(
-                Path.Combine(directory, "rules"),
-                $"-A -t {Vip}:80 -s rr\n-a -t {Vip}:80 -r 10.77.0.21:80 -g -w 1\n-a -t {Vip}:80 -r 10.77.0.22:80 -g -w 1\n",
-                Ct);
-
-            await using var director = await DirectorProcess.StartInNamespaceAsync(
-                $"{prefix}-dir", directory, "--Director:Forwarder=dr", "--Director:DirectRouting:InterfaceName=eth0", "--Director:DirectRouting:Workers=1");
+            await using var director = await lab.StartDirectorAsync(Ct);
             Assert.Contains("Direct routing on eth0", director.Output.Text, StringComparison.Ordinal);
-
-            // The forwarder resolves the real servers' MACs through the kernel's neighbour table first.
-            var clock = Stopwatch.StartNew();
-            while (await CurlAsync(prefix) is null)
-            {
-                Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"no answer through the VIP within 20 s:\n{director.Output.Text}");
-                await Task.Delay(250, Ct);
-            }
 
             Assert.Equal(0, (await LbadmProcess.RunAsync(director.SocketAddress, "-Z")).ExitCode);
             var answers = new List<string>();
             for (var i = 0; i < 20; i++)
             {
-                answers.Add(await CurlAsync(prefix) ?? "no answer");
+                answers.Add(await lab.CurlAsync(Ct) ?? "no answer");
             }
 
             // rr over two servers, one new connection per request: each serves 10.
@@ -66,7 +47,7 @@ public sealed class DirectRoutingHostTests
             // The DR forwarder's connections are in the director's table (lbadm -Lnc).
             var connections = await LbadmProcess.RunAsync(director.SocketAddress, "-Lnc");
             Assert.Equal(0, connections.ExitCode);
-            Assert.Contains($"{Vip}:80", connections.Stdout, StringComparison.Ordinal);
+            Assert.Contains($"{DrHostLab.Vip}:80", connections.Stdout, StringComparison.Ordinal);
             Assert.Contains("10.77.0.21:80", connections.Stdout, StringComparison.Ordinal);
             Assert.Contains("10.77.0.22:80", connections.Stdout, StringComparison.Ordinal);
 
@@ -74,11 +55,10 @@ public sealed class DirectRoutingHostTests
         }
         finally
         {
-            await RunAsync("bash", script, "down", prefix);
-            Directory.Delete(directory, recursive: true);
+            await lab.DisposeAsync();
         }
 
-        Assert.False(Directory.Exists("/var/run/netns") && Directory.GetFiles("/var/run/netns", $"{prefix}-*").Length > 0, "lab namespaces left behind");
+        Assert.False(Directory.Exists("/var/run/netns") && Directory.GetFiles("/var/run/netns", $"{lab.Prefix}-*").Length > 0, "lab namespaces left behind");
     }
 
     [Fact]
@@ -99,27 +79,5 @@ public sealed class DirectRoutingHostTests
         {
             Directory.Delete(directory, recursive: true);
         }
-    }
-
-    private static async Task<string?> CurlAsync(string prefix)
-    {
-        var (exitCode, output) = await RunAsync("ip", "netns", "exec", $"{prefix}-cli", "curl", "-s", "--max-time", "3", $"http://{Vip}/");
-        return exitCode == 0 && output.Length > 0 ? output.Trim() : null;
-    }
-
-    private static async Task<(int ExitCode, string Output)> RunAsync(string tool, params string[] args)
-    {
-        var start = new ProcessStartInfo(tool) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync(Ct);
-        var stderr = process.StandardError.ReadToEndAsync(Ct);
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await stdout + await stderr);
     }
 }
