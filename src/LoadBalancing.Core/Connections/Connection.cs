@@ -213,11 +213,9 @@ public sealed class Connection
 
     /// <summary>
     /// Whether the entry expires as an unanswered one-way handshake: still in SYN_RECV after a single SYN (a
-    /// retransmission was already reported). Call under the lock.
+    /// retransmission was already reported). Only one-way TCP entries ever start a handshake. Call under the lock.
     /// </summary>
-    internal bool IsUnansweredHandshake
-        => Key.Protocol == (int)ServiceProtocol.Tcp && _state == TcpStates.SynRecv && _handshake == HandshakeProgress.Sent
-            && (_flags & ConnectionFlags.NoOutput) != 0;
+    internal bool IsUnansweredHandshake => _handshake == HandshakeProgress.Sent && _state == TcpStates.SynRecv;
 
     /// <summary>Counts the entry on its server (<c>ip_vs_bind_dest</c>).</summary>
     internal void Bind() => Destination.Bind(CountKind);

@@ -37,9 +37,6 @@ internal sealed unsafe class XdpFastPath : IDisposable
         _drainRemoved = drainRemoved;
     }
 
-    /// <summary>Gets the number of flows currently in the kernel's map (as user space put them there).</summary>
-    public int FlowCount => _flows.Count;
-
     /// <summary>Counts the entries in the kernel's flow map by walking its keys (diagnostics and tests; not atomic).</summary>
     public int CountKernelFlows()
     {
@@ -123,7 +120,7 @@ internal sealed unsafe class XdpFastPath : IDisposable
             return;
         }
 
-        Offload(key, new OffloadedFlow(connection, packet.Protocol, packet.SourceAddress, packet.SourcePort, packet.DestinationAddress, packet.DestinationPort, server));
+        Offload(key, new OffloadedFlow(connection, packet.Protocol, server));
     }
 
     /// <summary>
@@ -154,7 +151,8 @@ internal sealed unsafe class XdpFastPath : IDisposable
                     }
                 }
 
-                var current = _connections.Find(flow.Protocol, flow.Client, flow.ClientPort, flow.VirtualAddress, flow.VirtualPort);
+                var entry = flow.Connection;
+                var current = _connections.Find(flow.Protocol, entry.ClientAddress, entry.ClientPort, entry.VirtualAddress, entry.VirtualPort);
                 var stale = !present
                     || current != flow.Connection
                     || (!_drainRemoved && !flow.Connection.Destination.IsAvailable)
@@ -248,19 +246,12 @@ internal sealed unsafe class XdpFastPath : IDisposable
         _statistics.CountFastPath(packets, bytes);
     }
 
-    private sealed class OffloadedFlow(Connection connection, ServiceProtocol protocol, NetworkAddress client, ushort clientPort, NetworkAddress virtualAddress, ushort virtualPort, MacAddress server)
+    /// <summary>A flow user space put into the kernel's map: its connection entry (whose key is the flow's) and the MAC it goes to.</summary>
+    private sealed class OffloadedFlow(Connection connection, ServiceProtocol protocol, MacAddress server)
     {
         public Connection Connection { get; } = connection;
 
         public ServiceProtocol Protocol { get; } = protocol;
-
-        public NetworkAddress Client { get; } = client;
-
-        public ushort ClientPort { get; } = clientPort;
-
-        public NetworkAddress VirtualAddress { get; } = virtualAddress;
-
-        public ushort VirtualPort { get; } = virtualPort;
 
         public MacAddress Server { get; } = server;
 
