@@ -23,6 +23,7 @@
 #             XDP_TX on a veth needs NAPI on the peer, so an XDP_PASS program (lb-labhost xdp-pass) sits on the
 #             director's switch-side veth meanwhile (GRO on the peer would also give NAPI, but held frames ~30 ms)
 #   lbxdpg    lbdr with the XDP fast path in generic (SKB) mode (lb-labhost --xdp generic); nothing on the peer
+#   lbtc      lbdr with the same fast path at tcx ingress (lb-labhost --xdp tc): bpf_redirect on the socket buffer
 #   lbproxy   our userspace proxy (lb-labhost --mode proxy)
 # Measures, per variant and round: wrk keep-alive req/s (64 connections); wrk "Connection: close" req/s = new
 # connections/s with p50/p99 latency; UDP 64-byte frames (udpgen, 256 flows, as fast as it can) forwarded per second,
@@ -34,7 +35,7 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 LAB=$root/samples/LoadBalancing.Director.Host/Demo/dr-lab.sh
 D=5 ROUNDS=3 PPS=25000
-VARIANTS="direct kernel nftdr nftnat haproxy nginx lbdr lbxdp lbxdpg lbproxy"
+VARIANTS="direct kernel nftdr nftnat haproxy nginx lbdr lbxdp lbxdpg lbtc lbproxy"
 while getopts "d:r:p:v:" opt; do
   case $opt in
     d) D=$OPTARG ;; r) ROUNDS=$OPTARG ;; p) PPS=$OPTARG ;; v) VARIANTS=$OPTARG ;;
@@ -271,6 +272,9 @@ CFG
     lbxdpg)
       vip_drop_rule
       start_labhost dr --xdp generic ;;
+    lbtc)
+      vip_drop_rule
+      start_labhost dr --xdp tc ;;
     lbproxy)
       start_labhost proxy ;;
     *) echo "unknown variant $1" >&2; exit 2 ;;
@@ -290,7 +294,7 @@ stop_variant() {
       nsx "$DIR" sysctl -qw net.ipv4.ip_forward=0
       for i in 1 2; do ip -n "$P-rs$i" route del 10.77.0.10/32 via "$DIR_IP" || true; done ;;
     haproxy | nginx) stop_proxy ;;
-    lbdr | lbxdpg) stop_labhost; nsx "$DIR" nft delete table netdev "${P}_vip" ;;
+    lbdr | lbxdpg | lbtc) stop_labhost; nsx "$DIR" nft delete table netdev "${P}_vip" ;;
     lbxdp) stop_labhost; stop_peer_pass; nsx "$DIR" nft delete table netdev "${P}_vip" ;;
     lbproxy) stop_labhost ;;
   esac

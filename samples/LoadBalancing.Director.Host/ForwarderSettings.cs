@@ -61,8 +61,11 @@ internal static class ForwarderSettings
             case "native":
                 xdp = XdpMode.Native;
                 break;
+            case "tc":
+                xdp = XdpMode.Tc;
+                break;
             default:
-                reader.Problem("Xdp", $"'{reader.String("Xdp")}' must be off, generic or native");
+                reader.Problem("Xdp", $"'{reader.String("Xdp")}' must be off, generic, native or tc");
                 break;
         }
 

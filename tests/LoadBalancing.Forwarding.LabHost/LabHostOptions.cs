@@ -83,8 +83,8 @@ internal sealed class LabHostOptions
                 case "--batch-delay-us" when int.TryParse(value, CultureInfo.InvariantCulture, out var us) && us >= 0:
                     o.BatchDelayMicroseconds = us;
                     break;
-                case "--xdp" when value is "off" or "generic" or "native":
-                    o.Xdp = value switch { "generic" => XdpMode.Generic, "native" => XdpMode.Native, _ => XdpMode.Off };
+                case "--xdp" when value is "off" or "generic" or "native" or "tc":
+                    o.Xdp = value switch { "generic" => XdpMode.Generic, "native" => XdpMode.Native, "tc" => XdpMode.Tc, _ => XdpMode.Off };
                     break;
                 case "--health" when value is "tcp" or "none":
                     o.Health = value;

@@ -12,7 +12,7 @@ using LoadBalancing.Scheduling;
 
 // lb-labhost --mode dr|proxy --vip ADDR --service tcp:80 [--service udp:5001] --server ADDR:WEIGHT ...
 //            [--scheduler wrr] [--interface eth0] [--workers N (DR workers, or proxy event loops)] [--engine auto|sockets|eventloop]
-//            [--recv] [--xdp off|generic|native] [--health tcp] [--health-interval-ms 200]
+//            [--recv] [--xdp off|generic|native|tc] [--health tcp] [--health-interval-ms 200]
 // Prints "ready" once forwarding, "health ADDR up|down weight=W" on every health change, and answers the stdin
 // commands "weight ADDR W", "remove ADDR", "stats" (one "server ..." line per real server, a "forwarder ..." line for
 // DR) and "quit" with "ok" (or "error: ...").

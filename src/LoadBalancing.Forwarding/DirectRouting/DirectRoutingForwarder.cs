@@ -69,7 +69,7 @@ public sealed partial class DirectRoutingForwarder : IAsyncDisposable, IDisposab
 
         if (!Enum.IsDefined(options.Xdp))
         {
-            throw new ArgumentException($"{nameof(DirectRoutingOptions)}.{nameof(DirectRoutingOptions.Xdp)} must be Off, Generic or Native, not {(int)options.Xdp}.", nameof(options));
+            throw new ArgumentException($"{nameof(DirectRoutingOptions)}.{nameof(DirectRoutingOptions.Xdp)} must be Off, Generic, Native or Tc, not {(int)options.Xdp}.", nameof(options));
         }
 
         if (options.XdpMaxFlows is < 1 or > MaxXdpFlows)
@@ -138,8 +138,14 @@ public sealed partial class DirectRoutingForwarder : IAsyncDisposable, IDisposab
             if (_options.Xdp != XdpMode.Off)
             {
                 // Attached last, once the slow path is ready for everything the program passes.
-                _fastPath = XdpFastPath.Create(_options.XdpMaxFlows, Connections, _neighbours, Statistics, _sockets[0].InterfaceMac, _options.DrainRemovedServers);
+                _fastPath = XdpFastPath.Create(_options.Xdp, _options.XdpMaxFlows, Connections, _neighbours, Statistics, _sockets[0].InterfaceMac, _options.DrainRemovedServers);
                 _engine.FastPath = _fastPath;
+                if (_options.Xdp == XdpMode.Tc)
+                {
+                    // The packet taps run before tcx ingress: the sockets must leave the classifier's frames alone.
+                    AttachSocketFilters(_virtualAddresses);
+                }
+
                 _fastPath.Attach(_sockets[0].InterfaceIndex, _options.InterfaceName, _options.Xdp);
             }
 
@@ -326,19 +332,36 @@ public sealed partial class DirectRoutingForwarder : IAsyncDisposable, IDisposab
 
             try
             {
-                var filter = ClassicBpf.Build(addresses);
-                foreach (var socket in _sockets)
+                if (_options.Xdp == XdpMode.Tc && _fastPath is not null)
                 {
-                    socket.AttachFilter(filter);
+                    AttachSocketFilters(addresses);
+                }
+                else
+                {
+                    var filter = ClassicBpf.Build(addresses);
+                    foreach (var socket in _sockets)
+                    {
+                        socket.AttachFilter(filter);
+                    }
                 }
 
                 _virtualAddresses = addresses;
             }
-            catch (Exception ex) when (ex is System.Net.Sockets.SocketException or InvalidOperationException)
+            catch (Exception ex) when (ex is System.Net.Sockets.SocketException or InvalidOperationException or BpfException)
             {
                 // The old filter stays; the service table change itself has been applied.
                 Log.FilterUpdateFailed(_logger, ex);
             }
+        }
+    }
+
+    private void AttachSocketFilters(NetworkAddress[] virtualAddresses)
+    {
+        // Each socket takes its own reference to the program; ours is closed once all have it.
+        using var program = _fastPath!.LoadSocketFilter(virtualAddresses);
+        foreach (var socket in _sockets)
+        {
+            socket.AttachFilter(program);
         }
     }
 
@@ -444,7 +467,7 @@ public sealed partial class DirectRoutingForwarder : IAsyncDisposable, IDisposab
         [LoggerMessage(EventId = 4, Level = LogLevel.Error, Message = "Reading the XDP fast path's flow counters failed")]
         public static partial void FastPathSynchronizeFailed(ILogger logger, Exception exception);
 
-        [LoggerMessage(EventId = 5, Level = LogLevel.Information, Message = "XDP fast path attached to {Interface} in {Mode} mode for established IPv4 flows (up to {MaxFlows})")]
+        [LoggerMessage(EventId = 5, Level = LogLevel.Information, Message = "Kernel fast path attached to {Interface} in {Mode} mode for scheduled IPv4 flows (up to {MaxFlows})")]
         public static partial void FastPathAttached(ILogger logger, string @interface, XdpMode mode, int maxFlows);
     }
 }

@@ -55,12 +55,13 @@ public sealed class DirectRoutingOptions
     public bool RunConnectionTableExpiry { get; set; } = true;
 
     /// <summary>
-    /// Gets or sets whether established IPv4 TCP/UDP flows are forwarded by an XDP program in the kernel
-    /// (<see cref="XdpMode.Generic"/> or <see cref="XdpMode.Native"/>) instead of passing through the packet
-    /// sockets; default <see cref="XdpMode.Off"/>. User space still schedules every connection and sees every SYN,
-    /// FIN and RST; it puts a flow into the program's map once established (TCP: after the handshake's ACK; UDP:
-    /// after the first datagram) and folds the kernel's per-flow counters into the connection table every second.
-    /// Needs CAP_BPF and CAP_NET_ADMIN (root) and Linux 5.9 or later (BPF links for XDP).
+    /// Gets or sets whether scheduled IPv4 TCP/UDP flows are forwarded by a program in the kernel (XDP:
+    /// <see cref="XdpMode.Generic"/> or <see cref="XdpMode.Native"/>; a tcx classifier: <see cref="XdpMode.Tc"/>)
+    /// instead of passing through the packet sockets; default <see cref="XdpMode.Off"/>. User space still schedules
+    /// every connection and sees every SYN; it puts a flow into the program's map when it forwards the SYN (UDP: the
+    /// first datagram), and every second folds the kernel's per-flow counters into the connection table with the
+    /// state transitions of the ACKs, FINs and RSTs the kernel forwarded (so they apply up to a second late).
+    /// Needs CAP_BPF and CAP_NET_ADMIN (root) and Linux 5.9 or later (BPF links for XDP), 6.6 or later for tcx.
     /// </summary>
     public XdpMode Xdp { get; set; }
 

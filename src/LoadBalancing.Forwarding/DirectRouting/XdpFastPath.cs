@@ -9,9 +9,11 @@ namespace LoadBalancing.Forwarding.DirectRouting;
 /// The kernel half of the forwarder for established IPv4 flows: an LRU hash map of flows, the
 /// <see cref="XdpProgram"/> that forwards the frames of the flows in it with <c>XDP_TX</c>, and the BPF link that
 /// attaches it to the interface (closed on <see cref="Dispose"/> or when the process dies, so no program is left
-/// behind). User space stays the slow path: it schedules, runs the state table, and offers flows here once they
-/// are established (<see cref="OnForwarded"/>); <see cref="Synchronize"/> folds the kernel's per-flow counters into
-/// the connection table about once a second and withdraws flows whose entry ended.
+/// behind). User space stays the slow path: it schedules every SYN and offers the flow here at once
+/// (<see cref="OnForwarded"/>); the kernel then carries the handshake's ACK, the data and the FIN or RST.
+/// <see cref="Synchronize"/> folds the kernel's per-flow counters into the connection table about once a second,
+/// with the state transitions of the segments counted (so SYN_RECV → ESTABLISHED → FIN_WAIT is applied up to a
+/// second late), and withdraws flows that closed or whose entry ended.
 /// </summary>
 internal sealed unsafe class XdpFastPath : IDisposable
 {
@@ -53,13 +55,15 @@ internal sealed unsafe class XdpFastPath : IDisposable
         return count;
     }
 
-    /// <summary>Creates the map and loads the program (not attached yet). Needs CAP_BPF (or root).</summary>
-    public static XdpFastPath Create(int maxFlows, ConnectionTable connections, INeighbourTable neighbours, DirectRoutingStatistics statistics, MacAddress directorMac, bool drainRemoved)
+    /// <summary>Creates the map and loads the program for <paramref name="mode"/> (not attached yet). Needs CAP_BPF (or root).</summary>
+    public static XdpFastPath Create(XdpMode mode, int maxFlows, ConnectionTable connections, INeighbourTable neighbours, DirectRoutingStatistics statistics, MacAddress directorMac, bool drainRemoved)
     {
         var map = BpfSystemCall.CreateMap(BpfSystemCall.MapTypeLruHash, XdpFlowKey.Length, XdpFlowValue.Length, maxFlows, "lb_dr_flows");
         try
         {
-            var program = BpfSystemCall.LoadProgram(BpfSystemCall.ProgramTypeXdp, XdpProgram.Build(map.Descriptor), BpfSystemCall.AttachTypeXdp, "lb_dr_xdp");
+            var program = mode == XdpMode.Tc
+                ? BpfSystemCall.LoadProgram(BpfSystemCall.ProgramTypeSchedClassifier, XdpProgram.Build(map.Descriptor, mode), 0, "lb_dr_tc")
+                : BpfSystemCall.LoadProgram(BpfSystemCall.ProgramTypeXdp, XdpProgram.Build(map.Descriptor, mode), BpfSystemCall.AttachTypeXdp, "lb_dr_xdp");
             return new XdpFastPath(map, program, connections, neighbours, statistics, directorMac, drainRemoved);
         }
         catch
@@ -72,13 +76,22 @@ internal sealed unsafe class XdpFastPath : IDisposable
     /// <summary>Gets the program's descriptor (for <c>BPF_PROG_TEST_RUN</c> in tests).</summary>
     internal SafeFileDescriptor Program => _program;
 
+    /// <summary>
+    /// Loads the packet sockets' filter for <see cref="XdpMode.Tc"/> (<see cref="SlowPathSocketFilter"/>): the frames
+    /// to <paramref name="virtualAddresses"/> that the classifier does not forward. The caller attaches it and closes it.
+    /// </summary>
+    public SafeFileDescriptor LoadSocketFilter(IReadOnlyCollection<NetworkAddress> virtualAddresses)
+        => BpfSystemCall.LoadProgram(BpfSystemCall.ProgramTypeSocketFilter, SlowPathSocketFilter.Build(virtualAddresses, _map.Descriptor), 0, "lb_dr_slow");
+
     /// <summary>Attaches the program to <paramref name="interfaceIndex"/> of the calling thread's network namespace.</summary>
     public void Attach(int interfaceIndex, string interfaceName, XdpMode mode)
     {
         var flags = mode == XdpMode.Native ? BpfSystemCall.XdpFlagsDriverMode : BpfSystemCall.XdpFlagsSkbMode;
         try
         {
-            _link = BpfSystemCall.CreateXdpLink(_program, interfaceIndex, flags);
+            _link = mode == XdpMode.Tc
+                ? BpfSystemCall.CreateTcxIngressLink(_program, interfaceIndex)
+                : BpfSystemCall.CreateXdpLink(_program, interfaceIndex, flags);
         }
         catch (BpfException ex)
         {
@@ -86,15 +99,17 @@ internal sealed unsafe class XdpFastPath : IDisposable
             {
                 95 => mode == XdpMode.Native ? " (the driver has no native XDP; use XdpMode.Generic)" : "",
                 16 => " (another XDP program is attached to the interface)",
+                22 when mode == XdpMode.Tc => " (tcx links need Linux 6.6 or later; use XdpMode.Generic)",
                 _ => "",
             };
-            throw new BpfException(ex.Errno, $"Attaching the XDP fast path to {interfaceName} in {mode.ToString().ToLowerInvariant()} mode failed: {ex.Message}{hint}");
+            throw new BpfException(ex.Errno, $"Attaching the {(mode == XdpMode.Tc ? "tcx" : "XDP")} fast path to {interfaceName} in {mode.ToString().ToLowerInvariant()} mode failed: {ex.Message}{hint}");
         }
     }
 
     /// <summary>
-    /// Called by the engine for every frame it forwarded: offers an established IPv4 TCP flow (or any UDP flow with
-    /// an entry) to the kernel, and withdraws a flow on SYN, FIN or RST, or when its entry or server changed.
+    /// Called by the engine for every frame it forwarded: offers a TCP flow to the kernel from its SYN on (the entry
+    /// is then new, in SYN_RECV, or reused), or once established, and any UDP flow with an entry; withdraws a flow on
+    /// a FIN or RST that reached user space, or when its entry or server changed.
     /// </summary>
     public void OnForwarded(in PacketInfo packet, Connection? connection, MacAddress server)
     {
@@ -103,21 +118,22 @@ internal sealed unsafe class XdpFastPath : IDisposable
             return;
         }
 
-        var control = packet.Protocol == ServiceProtocol.Tcp && (packet.TcpFlags & (TcpFlags.Syn | TcpFlags.Fin | TcpFlags.Rst)) != 0;
+        var tcp = packet.Protocol == ServiceProtocol.Tcp;
+        var closing = tcp && (packet.TcpFlags & (TcpFlags.Fin | TcpFlags.Rst)) != 0;
         var key = XdpFlowKey.Create(packet.Protocol, packet.SourceAddress, packet.SourcePort, packet.DestinationAddress, packet.DestinationPort);
         if (_flows.TryGetValue(key, out var flow))
         {
-            if (!control && flow.Connection == connection && flow.Server == server)
+            if (!closing && flow.Connection == connection && flow.Server == server)
             {
-                return; // a packet that was already in flight, or one the program passes (IP options)
+                return; // a packet already in flight, a retransmitted SYN, or one the program passes (IP options)
             }
 
             Withdraw(key, flow);
         }
 
-        if (control || (packet.Protocol == ServiceProtocol.Tcp && !connection.IsEstablished))
+        if (closing || (tcp && (packet.TcpFlags & TcpFlags.Syn) == 0 && !connection.IsEstablished))
         {
-            return;
+            return; // a closing connection's last segments stay in user space
         }
 
         Offload(key, new OffloadedFlow(connection, packet.Protocol, server));
@@ -154,6 +170,7 @@ internal sealed unsafe class XdpFastPath : IDisposable
                 var entry = flow.Connection;
                 var current = _connections.Find(flow.Protocol, entry.ClientAddress, entry.ClientPort, entry.VirtualAddress, entry.VirtualPort);
                 var stale = !present
+                    || flow.Closed
                     || current != flow.Connection
                     || (!_drainRemoved && !flow.Connection.Destination.IsAvailable)
                     || (_neighbours.TryGetMac(flow.Connection.DestinationAddress, out var mac) && mac != flow.Server);
@@ -231,6 +248,11 @@ internal sealed unsafe class XdpFastPath : IDisposable
         _flows.TryRemove(KeyValuePair.Create(key, flow));
     }
 
+    /// <summary>
+    /// Folds the kernel's new counts into the table: packets and bytes, and the state transitions of the kinds of
+    /// TCP segments among them (a FIN or RST marks the flow <see cref="OffloadedFlow.Closed"/>: it is withdrawn at
+    /// the next synchronization, and the closing connection's last segments go through user space).
+    /// </summary>
     private void Fold(OffloadedFlow flow, in XdpFlowValue value)
     {
         var packets = (long)(value.Packets - flow.Packets);
@@ -240,9 +262,22 @@ internal sealed unsafe class XdpFastPath : IDisposable
             return;
         }
 
+        var fins = (long)(value.Fins - flow.Fins);
+        var resets = (long)(value.Resets - flow.Resets);
+        var segments = TcpFlags.None;
+        if (flow.Protocol == ServiceProtocol.Tcp)
+        {
+            segments |= packets - fins - resets > 0 ? TcpFlags.Ack : TcpFlags.None;
+            segments |= fins > 0 ? TcpFlags.Fin : TcpFlags.None;
+            segments |= resets > 0 ? TcpFlags.Rst : TcpFlags.None;
+            flow.Closed |= fins + resets > 0;
+        }
+
         flow.Packets = value.Packets;
         flow.Bytes = value.Bytes;
-        _connections.AddOffloadedTraffic(flow.Connection, packets, bytes);
+        flow.Fins = value.Fins;
+        flow.Resets = value.Resets;
+        _connections.AddOffloadedTraffic(flow.Connection, packets, bytes, segments);
         _statistics.CountFastPath(packets, bytes);
     }
 
@@ -259,6 +294,13 @@ internal sealed unsafe class XdpFastPath : IDisposable
         public ulong Packets { get; set; }
 
         public ulong Bytes { get; set; }
+
+        public ulong Fins { get; set; }
+
+        public ulong Resets { get; set; }
+
+        /// <summary>Gets or sets a value indicating whether the kernel forwarded a FIN or RST of the flow (folded).</summary>
+        public bool Closed { get; set; }
 
         public bool Withdrawn { get; set; }
     }

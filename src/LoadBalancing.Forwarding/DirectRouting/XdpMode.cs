@@ -18,4 +18,13 @@ public enum XdpMode
     /// program or GRO enabled there).
     /// </summary>
     Native,
+
+    /// <summary>
+    /// Not XDP but the same fast path at the traffic-control ingress hook (a tcx link, Linux 6.6 or later): the
+    /// program runs on the socket buffer after the packet taps and forwards with <c>bpf_redirect</c>; the packet
+    /// sockets then get an eBPF filter that leaves the offloaded flows' frames to it. Unlike generic XDP it does
+    /// not copy a cloned or headroom-short buffer (every TCP segment a local stack sends, every small UDP datagram),
+    /// so it is the cheapest mode on veth and other virtual interfaces.
+    /// </summary>
+    Tc,
 }

@@ -4,11 +4,12 @@ using static LoadBalancing.Forwarding.Linux.Bpf.EbpfAssembler;
 namespace LoadBalancing.Forwarding.DirectRouting;
 
 /// <summary>
-/// The XDP fast path for established Direct-Routing flows, assembled by hand (no compiler, no ELF loader). For an
-/// IPv4 TCP/UDP frame without IP options or fragmentation and, for TCP, without SYN, FIN or RST, it looks the flow
-/// up in the LRU hash map of <see cref="XdpFlowKey"/> → <see cref="XdpFlowValue"/>; on a hit whose frame is addressed
-/// to the director's MAC it writes the real server's and the director's MAC, counts the packet and returns
-/// <c>XDP_TX</c>. Everything else returns <c>XDP_PASS</c> unchanged, so the packet socket handles it as before.
+/// The kernel fast path for scheduled Direct-Routing flows, assembled by hand (no compiler, no ELF loader). For an
+/// IPv4 TCP/UDP frame without IP options or fragmentation and, for TCP, without SYN, it looks the flow up in the LRU
+/// hash map of <see cref="XdpFlowKey"/> → <see cref="XdpFlowValue"/>; on a hit whose frame is addressed to the
+/// director's MAC it writes the real server's and the director's MAC, counts the packet (and apart, FINs and RSTs)
+/// and returns <c>XDP_TX</c> (the classifier build: <c>bpf_redirect</c>). Everything else passes unchanged, so the
+/// packet socket handles it as before.
 /// </summary>
 /// <remarks>
 /// Frame layout read: EtherType at 12; IPv4 version/IHL at 14 (0x45: no options), total length at 16, flags and
@@ -22,22 +23,72 @@ internal static class XdpProgram
     public const uint Pass = 2;
     public const uint Transmit = 3;
 
+    /// <summary><c>TC_ACT_REDIRECT</c>: what the classifier returns for a forwarded frame (from <c>bpf_redirect</c>).</summary>
+    public const int TcRedirect = 7;
+
+    /// <summary><c>TCX_NEXT</c>: the classifier's "not mine", the frame goes on (to the packet sockets' slow path).</summary>
+    public const int TcxNext = -1;
+
     private const int HelperMapLookupElement = 1;
     private const int HelperKtimeGetNs = 5;
+    private const int HelperRedirect = 23;
+    private const int HelperSkbPullData = 39;
+
+    /// <summary>Ethernet, IPv4 without options and a 20-byte TCP header.</summary>
+    private const int TcpFrameLength = 54;
+
+    // The ingress interface index, kept on the stack across the helper calls (classifier only).
+    private const short IfIndexOffset = -24;
 
     // Stack slots of the key (R10 - 16 .. R10 - 1).
     private const short KeyOffset = -XdpFlowKey.Length;
 
-    public static EbpfInstruction[] Build(int mapDescriptor)
+    public static EbpfInstruction[] Build(int mapDescriptor) => Build(mapDescriptor, XdpMode.Generic);
+
+    /// <summary>
+    /// Builds the program for <paramref name="mode"/>: an XDP program for <see cref="XdpMode.Generic"/> and
+    /// <see cref="XdpMode.Native"/>, a tcx classifier for <see cref="XdpMode.Tc"/> (same checks and rewrite; it
+    /// redirects to the ingress interface's egress with <c>bpf_redirect</c> instead of <c>XDP_TX</c>, and passes with
+    /// <c>TCX_NEXT</c>).
+    /// </summary>
+    public static EbpfInstruction[] Build(int mapDescriptor, XdpMode mode)
     {
+        var tc = mode == XdpMode.Tc;
         var a = new EbpfAssembler();
 
-        // R2 = data, R3 = data_end (struct xdp_md: u32 data at 0, u32 data_end at 4).
-        a.Load(Size.Word, R2, R1, 0)
-         .Load(Size.Word, R3, R1, 4)
+        if (tc)
+        {
+            // struct __sk_buff: u32 len at 0, ifindex at 40, data at 76, data_end at 80. At tcx ingress data starts
+            // at the Ethernet header. The headers are normally in the linear part; if not, pull them in (the packet
+            // pointers must then be read again).
+            a.MoveRegister(R6, R1)
+             .Load(Size.Word, R4, R1, 40).Store(Size.Word, R10, IfIndexOffset, R4)
+             .Load(Size.Word, R7, R1, 0)
+             .Load(Size.Word, R2, R1, 76)
+             .Load(Size.Word, R3, R1, 80)
+             .MoveRegister(R4, R2).Add(R4, TcpFrameLength)
+             .JumpIfRegister(Condition.Greater, R4, R3, "pull")
+             .Jump("linear")
+             .Label("pull")
+             .MoveRegister(R2, R7)
+             .JumpIf(Condition.Less, R2, TcpFrameLength, "pull-length")
+             .Move(R2, TcpFrameLength)
+             .Label("pull-length")
+             .MoveRegister(R1, R6)
+             .Call(HelperSkbPullData)
+             .Load(Size.Word, R2, R6, 76)
+             .Load(Size.Word, R3, R6, 80)
+             .Label("linear");
+        }
+        else
+        {
+            // R2 = data, R3 = data_end (struct xdp_md: u32 data at 0, u32 data_end at 4).
+            a.Load(Size.Word, R2, R1, 0)
+             .Load(Size.Word, R3, R1, 4);
+        }
 
         // Ethernet + minimal IPv4 header + 4 bytes of ports must be present.
-         .MoveRegister(R4, R2).Add(R4, 38)
+        a.MoveRegister(R4, R2).Add(R4, 38)
          .JumpIfRegister(Condition.Greater, R4, R3, "pass")
          .Load(Size.Half, R5, R2, 12)
          .JumpIf(Condition.NotEqual, R5, 0x0008, "pass")           // EtherType IPv4
@@ -47,27 +98,38 @@ internal static class XdpProgram
          .And(R5, 0xFF3F)
          .JumpIf(Condition.NotEqual, R5, 0, "pass")                // MF set or a fragment offset
 
-        // R8 = IP total length (host order); the frame must hold all of it, as user space checks too.
+        // R8 = IP total length (host order); the frame must hold all of it, as user space checks too (in a socket
+        // buffer, the whole frame's length: the payload may sit outside the linear part).
          .Load(Size.Half, R8, R2, 16)
          .ToBigEndian(R8, 16)
          .And(R8, 0xFFFF)
-         .JumpIf(Condition.Less, R8, 28, "pass")
-         .MoveRegister(R4, R2).AddRegister(R4, R8).Add(R4, 14)
-         .JumpIfRegister(Condition.Greater, R4, R3, "pass")
+         .JumpIf(Condition.Less, R8, 28, "pass");
+        if (tc)
+        {
+            a.MoveRegister(R4, R8).Add(R4, 14)
+             .JumpIfRegister(Condition.Greater, R4, R7, "pass");
+        }
+        else
+        {
+            a.MoveRegister(R4, R2).AddRegister(R4, R8).Add(R4, 14)
+             .JumpIfRegister(Condition.Greater, R4, R3, "pass");
+        }
 
-         .Load(Size.Byte, R5, R2, 23)                               // protocol
+        a.Load(Size.Byte, R5, R2, 23)                               // protocol
          .JumpIf(Condition.Equal, R5, 17, "udp")
          .JumpIf(Condition.NotEqual, R5, 6, "pass")
 
-        // TCP: the whole 20-byte header; SYN, FIN and RST go to user space (scheduling, state changes).
-         .MoveRegister(R4, R2).Add(R4, 54)
+        // TCP: the whole 20-byte header; SYNs go to user space (scheduling). R9 = the FIN and RST bits (0 for UDP).
+         .MoveRegister(R4, R2).Add(R4, TcpFrameLength)
          .JumpIfRegister(Condition.Greater, R4, R3, "pass")
-         .Load(Size.Byte, R4, R2, 47)
-         .And(R4, 0x07)
+         .Load(Size.Byte, R9, R2, 47)
+         .And(R9, 0x07)
+         .MoveRegister(R4, R9).And(R4, 0x02)
          .JumpIf(Condition.NotEqual, R4, 0, "pass")
          .Jump("lookup")
 
          .Label("udp")
+         .Move(R9, 0)
          .MoveRegister(R4, R2).Add(R4, 42)
          .JumpIfRegister(Condition.Greater, R4, R3, "pass")
 
@@ -98,15 +160,39 @@ internal static class XdpProgram
          .Move(R4, 1)
          .AtomicAdd64(R0, XdpFlowValue.PacketsOffset, R4)
          .AtomicAdd64(R0, XdpFlowValue.BytesOffset, R8)
+
+        // A FIN or RST is forwarded too and counted apart: user space applies its state transition when it folds the counters.
+         .MoveRegister(R5, R9).And(R5, 0x01)
+         .JumpIf(Condition.Equal, R5, 0, "no-fin")
+         .AtomicAdd64(R0, XdpFlowValue.FinsOffset, R4)
+         .Label("no-fin")
+         .MoveRegister(R5, R9).And(R5, 0x04)
+         .JumpIf(Condition.Equal, R5, 0, "no-rst")
+         .AtomicAdd64(R0, XdpFlowValue.ResetsOffset, R4)
+         .Label("no-rst")
          .MoveRegister(R7, R0)
          .Call(HelperKtimeGetNs)
-         .Store(Size.Double, R7, XdpFlowValue.LastSeenOffset, R0)
-         .Move(R0, (int)Transmit)
-         .Exit()
+         .Store(Size.Double, R7, XdpFlowValue.LastSeenOffset, R0);
+        if (tc)
+        {
+            // bpf_redirect(ifindex, 0): out of the interface the frame came in on; returns TC_ACT_REDIRECT.
+            a.Load(Size.Word, R1, R10, IfIndexOffset)
+             .Move(R2, 0)
+             .Call(HelperRedirect)
+             .Exit()
+             .Label("pass")
+             .Move(R0, TcxNext)
+             .Exit();
+        }
+        else
+        {
+            a.Move(R0, (int)Transmit)
+             .Exit()
+             .Label("pass")
+             .Move(R0, (int)Pass)
+             .Exit();
+        }
 
-         .Label("pass")
-         .Move(R0, (int)Pass)
-         .Exit();
         return a.Build();
     }
 }

@@ -46,6 +46,7 @@ internal static unsafe partial class LibC
     public const int SOL_SOCKET = 1;
     public const int SO_RCVTIMEO = 20;
     public const int SO_ATTACH_FILTER = 26;
+    public const int SO_ATTACH_BPF = 50;
     public const int SO_RCVBUF = 8;
     public const int SOL_PACKET = 263;
     public const int PACKET_FANOUT = 18;

@@ -108,6 +108,16 @@ internal sealed unsafe class PacketSocket : IDisposable
     }
 
     /// <summary>Replaces the filter on a live socket (the kernel swaps programs atomically).</summary>
+    /// <summary>Replaces the socket's filter with an eBPF socket filter program (<c>SO_ATTACH_BPF</c>); the socket keeps its own reference to it.</summary>
+    public void AttachFilter(LoadBalancing.Forwarding.Linux.Bpf.SafeFileDescriptor program)
+    {
+        var descriptor = program.Descriptor;
+        if (LibC.SetSockOpt(_fd, LibC.SOL_SOCKET, LibC.SO_ATTACH_BPF, &descriptor, sizeof(int)) != 0)
+        {
+            throw LastError("setsockopt(SO_ATTACH_BPF) failed");
+        }
+    }
+
     public void AttachFilter(ReadOnlySpan<SockFilter> filter)
     {
         fixed (SockFilter* instructions = filter)

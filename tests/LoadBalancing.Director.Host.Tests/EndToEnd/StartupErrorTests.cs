@@ -17,7 +17,7 @@ public sealed class StartupErrorTests
     [InlineData("", new[] { "--Director:Forwarder=kernel" }, "Director:Forwarder 'kernel' must be proxy or dr")]
     [InlineData("", new[] { "--Director:Forwarder=dr" }, "Director:DirectRouting:InterfaceName is required with Director:Forwarder=dr")]
     [InlineData("", new[] { "--Director:Forwarder=dr", "--Director:DirectRouting:InterfaceName=eth0", "--Director:DirectRouting:Workers=many" }, "Director:DirectRouting:Workers 'many' must be a number")]
-    [InlineData("", new[] { "--Director:Forwarder=dr", "--Director:DirectRouting:InterfaceName=eth0", "--Director:DirectRouting:Xdp=fast" }, "Director:DirectRouting:Xdp 'fast' must be off, generic or native")]
+    [InlineData("", new[] { "--Director:Forwarder=dr", "--Director:DirectRouting:InterfaceName=eth0", "--Director:DirectRouting:Xdp=fast" }, "Director:DirectRouting:Xdp 'fast' must be off, generic, native or tc")]
     [InlineData("", new[] { "--Director:Forwarder=dr", "--Director:DirectRouting:InterfaceName=eth0", "--Director:DirectRouting:XdpMaxFlows=0" }, "Director:DirectRouting:XdpMaxFlows")]
     public async Task Start_BadInput_ClearErrorNoStackTrace(string rules, string[] settings, string expected)
     {

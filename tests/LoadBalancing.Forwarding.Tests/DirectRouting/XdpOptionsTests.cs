@@ -13,7 +13,7 @@ public sealed class XdpOptionsTests
     public void Constructor_UndefinedXdpMode_ThrowsNamingTheOption()
     {
         var ex = Assert.Throws<ArgumentException>(() => new DirectRoutingForwarder(new ServiceTable(SchedulerRegistry.Default), new DirectRoutingOptions { InterfaceName = "eth0", Xdp = (XdpMode)7 }));
-        Assert.Contains("DirectRoutingOptions.Xdp must be Off, Generic or Native, not 7", ex.Message);
+        Assert.Contains("DirectRoutingOptions.Xdp must be Off, Generic, Native or Tc, not 7", ex.Message);
     }
 
     [Theory]

@@ -12,8 +12,11 @@ namespace LoadBalancing.Forwarding.Linux.Bpf;
 internal static unsafe partial class BpfSystemCall
 {
     public const int MapTypeLruHash = 9;
+    public const int ProgramTypeSocketFilter = 1;
+    public const int ProgramTypeSchedClassifier = 3;
     public const int ProgramTypeXdp = 6;
     public const int AttachTypeXdp = 37;
+    public const int AttachTypeTcxIngress = 46;
     public const uint XdpFlagsSkbMode = 2;
     public const uint XdpFlagsDriverMode = 4;
     public const int ENOENT = 2;
@@ -146,6 +149,21 @@ internal static unsafe partial class BpfSystemCall
         *(uint*)(attr + 8) = AttachTypeXdp;
         *(uint*)(attr + 12) = flags;
         return new SafeFileDescriptor(Invoke(LinkCreate, attr, "BPF_LINK_CREATE (BPF_XDP)"));
+    }
+
+    /// <summary>
+    /// Attaches a classifier to an interface's ingress through a tcx link (<c>BPF_LINK_CREATE</c>, attach type
+    /// <c>BPF_TCX_INGRESS</c>, Linux 6.6 or later), after any programs already there; like the XDP link it goes
+    /// when its last descriptor closes.
+    /// </summary>
+    public static SafeFileDescriptor CreateTcxIngressLink(SafeFileDescriptor program, int interfaceIndex)
+    {
+        var attr = stackalloc byte[AttributeSize];
+        new Span<byte>(attr, AttributeSize).Clear();
+        *(uint*)attr = (uint)program.Descriptor;
+        *(uint*)(attr + 4) = (uint)interfaceIndex;
+        *(uint*)(attr + 8) = AttachTypeTcxIngress;
+        return new SafeFileDescriptor(Invoke(LinkCreate, attr, "BPF_LINK_CREATE (BPF_TCX_INGRESS)"));
     }
 
     /// <summary>

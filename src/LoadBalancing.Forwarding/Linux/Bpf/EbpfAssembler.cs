@@ -7,9 +7,9 @@ namespace LoadBalancing.Forwarding.Linux.Bpf;
 internal sealed class EbpfAssembler
 {
     // Classes, sizes, modes and operations (linux/bpf_common.h, linux/bpf.h).
-    private const byte ClassLd = 0x00, ClassLdx = 0x01, ClassSt = 0x02, ClassStx = 0x03, ClassAlu = 0x04, ClassJmp = 0x05, ClassAlu64 = 0x07;
+    private const byte ClassLd = 0x00, ClassLdx = 0x01, ClassSt = 0x02, ClassStx = 0x03, ClassAlu = 0x04, ClassJmp = 0x05, ClassJmp32 = 0x06, ClassAlu64 = 0x07;
     private const byte SourceK = 0x00, SourceX = 0x08;
-    private const byte ModeImm = 0x00, ModeMem = 0x60, ModeAtomic = 0xC0;
+    private const byte ModeImm = 0x00, ModeAbsolute = 0x20, ModeMem = 0x60, ModeAtomic = 0xC0;
     private const byte OpAdd = 0x00, OpSub = 0x10, OpAnd = 0x50, OpMov = 0xB0, OpEnd = 0xD0;
     private const byte JumpAlways = 0x00, JumpCall = 0x80, JumpExit = 0x90;
     private const byte EndToBigEndian = 0x08;
@@ -47,6 +47,13 @@ internal sealed class EbpfAssembler
     /// <summary><c>dst = *(size *)(src + offset)</c>.</summary>
     public EbpfAssembler Load(Size size, int destination, int source, short offset)
         => Emit((byte)(ClassLdx | ModeMem | (byte)size), destination, source, offset, 0);
+
+    /// <summary>
+    /// <c>R0 = ntoh(*(size *)(skb->data + offset))</c> (<c>BPF_LD | BPF_ABS</c>, socket filters and classifiers): the
+    /// context must be in R6; R1–R5 are clobbered, and a read beyond the packet ends the program with 0.
+    /// </summary>
+    public EbpfAssembler LoadAbsolute(Size size, int offset)
+        => Emit((byte)(ClassLd | ModeAbsolute | (byte)size), 0, 0, 0, offset);
 
     /// <summary><c>*(size *)(dst + offset) = src</c>.</summary>
     public EbpfAssembler Store(Size size, int destination, short offset, int source)
@@ -93,6 +100,13 @@ internal sealed class EbpfAssembler
     {
         _fixups.Add((_code.Count, label));
         return Emit((byte)(ClassJmp | (byte)condition | SourceK), destination, 0, 0, immediate);
+    }
+
+    /// <summary><c>if (u32)dst (cond) (u32)immediate goto label</c> (<c>BPF_JMP32</c>: no sign extension of the immediate).</summary>
+    public EbpfAssembler JumpIf32(Condition condition, int destination, uint immediate, string label)
+    {
+        _fixups.Add((_code.Count, label));
+        return Emit((byte)(ClassJmp32 | (byte)condition | SourceK), destination, 0, 0, unchecked((int)immediate));
     }
 
     /// <summary><c>if dst (cond) src goto label</c> (unsigned comparisons).</summary>
