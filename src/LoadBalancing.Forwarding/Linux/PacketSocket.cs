@@ -81,8 +81,12 @@ internal sealed unsafe class PacketSocket : IDisposable
 
             if (fanoutGroup >= 0)
             {
-                // A fanout group needs a bound socket; HASH keeps each flow on one worker (flow affinity).
-                socket.SetInt(LibC.SOL_PACKET, LibC.PACKET_FANOUT, (fanoutGroup & 0xFFFF) | (LibC.PACKET_FANOUT_HASH << 16), "PACKET_FANOUT");
+                // A fanout group needs a bound socket; HASH keeps each flow on one worker (flow affinity). The group
+                // replaces the socket's own tap, so PACKET_IGNORE_OUTGOING above no longer applies: the group's flag
+                // keeps outgoing frames away (without it, every frame leaving the interface that the group did not
+                // send itself, such as those the tcx fast path redirects, would be cloned and filtered for us).
+                var type = LibC.PACKET_FANOUT_HASH | LibC.PACKET_FANOUT_FLAG_IGNORE_OUTGOING;
+                socket.SetInt(LibC.SOL_PACKET, LibC.PACKET_FANOUT, (fanoutGroup & 0xFFFF) | (type << 16), "PACKET_FANOUT");
             }
 
             return socket;
