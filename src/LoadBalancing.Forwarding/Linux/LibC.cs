@@ -52,6 +52,7 @@ internal static unsafe partial class LibC
     public const int PACKET_FANOUT = 18;
     public const int PACKET_IGNORE_OUTGOING = 23;
     public const int PACKET_FANOUT_HASH = 0;
+    public const int PACKET_FANOUT_CPU = 2;
     public const int PACKET_FANOUT_FLAG_IGNORE_OUTGOING = 0x4000;
     public const int PACKET_RX_RING = 5;
     public const int PACKET_VERSION = 10;

@@ -40,7 +40,16 @@ internal sealed unsafe class PacketSocket : IDisposable
     /// <summary>Gets the descriptor, for batched sends (<see cref="SendBatch"/>); valid until <see cref="Dispose"/>.</summary>
     public int Descriptor => _fd;
 
-    public static PacketSocket Open(string interfaceName, ReadOnlySpan<SockFilter> filter, int fanoutGroup, TimeSpan receiveTimeout, bool useRing)
+    /// <param name="interfaceName">The interface to bind to.</param>
+    /// <param name="filter">The classic filter attached before binding.</param>
+    /// <param name="fanoutGroup">The <c>PACKET_FANOUT</c> group to join, or -1 for none.</param>
+    /// <param name="receiveTimeout">How long a receive waits.</param>
+    /// <param name="useRing">Whether to receive through a memory-mapped ring.</param>
+    /// <param name="fanoutByCpu">
+    /// Spread the group's frames by receiving CPU (<c>PACKET_FANOUT_CPU</c>) instead of by flow hash: no flow
+    /// dissection per frame, but no flow affinity; for a slow path that sees only the first packet of most flows.
+    /// </param>
+    public static PacketSocket Open(string interfaceName, ReadOnlySpan<SockFilter> filter, int fanoutGroup, TimeSpan receiveTimeout, bool useRing, bool fanoutByCpu = false)
     {
         var fd = LibC.Socket(LibC.AF_PACKET, LibC.SOCK_RAW | LibC.SOCK_CLOEXEC, 0);
         if (fd < 0)
@@ -85,7 +94,7 @@ internal sealed unsafe class PacketSocket : IDisposable
                 // replaces the socket's own tap, so PACKET_IGNORE_OUTGOING above no longer applies: the group's flag
                 // keeps outgoing frames away (without it, every frame leaving the interface that the group did not
                 // send itself, such as those the tcx fast path redirects, would be cloned and filtered for us).
-                var type = LibC.PACKET_FANOUT_HASH | LibC.PACKET_FANOUT_FLAG_IGNORE_OUTGOING;
+                var type = (fanoutByCpu ? LibC.PACKET_FANOUT_CPU : LibC.PACKET_FANOUT_HASH) | LibC.PACKET_FANOUT_FLAG_IGNORE_OUTGOING;
                 socket.SetInt(LibC.SOL_PACKET, LibC.PACKET_FANOUT, (fanoutGroup & 0xFFFF) | (type << 16), "PACKET_FANOUT");
             }
 
