@@ -15,8 +15,9 @@ namespace LoadBalancing.Forwarding.DirectRouting;
 /// The exception repeats <see cref="XdpProgram"/>'s test exactly: IPv4 without options or fragmentation, a total
 /// length of at least 28 that the frame holds, TCP with a whole header and no SYN, or UDP with a
 /// whole header, and the flow in the map. (The classifier also requires the director's MAC as destination; a frame
-/// to another MAC that it passes is one the slow path drops too.) Loads are <c>BPF_LD | BPF_ABS</c>, which return
-/// packet fields in host order, so the key's words are swapped back to wire order.
+/// to another MAC that it passes is one the slow path drops too.) The headers are copied to the stack with one
+/// <c>bpf_skb_load_bytes</c> and read in wire order, as the classifier reads them; IPv6 and short frames take the
+/// classic filter's test with <c>BPF_LD | BPF_ABS</c> loads.
 /// </remarks>
 internal static class SlowPathSocketFilter
 {
@@ -24,62 +25,67 @@ internal static class SlowPathSocketFilter
     public const int AcceptAll = 0x40000;
 
     private const int HelperMapLookupElement = 1;
+    private const int HelperSkbLoadBytes = 26;
     private const short KeyOffset = -XdpFlowKey.Length;
+
+    // Ethernet, IPv4 without options and the transport header's first 8 bytes (ports, or all of UDP's header).
+    private const int HeaderCopyLength = 42;
+
+    // The copy lives below the key on the stack, two bytes off a word boundary so that the IPv4 header's words are
+    // aligned (the verifier refuses misaligned stack loads): R10 - 66 .. R10 - 25.
+    private const short BufferOffset = -66;
 
     public static EbpfInstruction[] Build(IReadOnlyCollection<NetworkAddress> virtualAddresses, int mapDescriptor)
     {
         var a = new EbpfAssembler();
 
-        // R6 = context (BPF_ABS loads need it there), R7 = frame length (struct __sk_buff: u32 len at 0).
+        // R6 = context (BPF_ABS loads need it there), R7 = frame length (struct __sk_buff: u32 len at 0). An IPv4
+        // frame of at least 42 bytes (what a forwarded UDP datagram needs at least) is copied to the stack with one
+        // bpf_skb_load_bytes and read there in wire order, as the classifier reads it; anything else takes the
+        // classic filter's path with BPF_ABS loads (host order).
         a.MoveRegister(R6, R1)
          .Load(Size.Word, R7, R6, 0)
-         .LoadAbsolute(Size.Half, 12)
-         .JumpIf32(Condition.Equal, R0, 0x0800, "v4")
-         .JumpIf32(Condition.Equal, R0, 0x86DD, "v6")
-         .Jump("drop")
-
-         .Label("v4")
-         .LoadAbsolute(Size.Word, 30);
+         .JumpIf(Condition.Less, R7, HeaderCopyLength, "classic")
+         .MoveRegister(R1, R6)
+         .Move(R2, 0)
+         .MoveRegister(R3, R10).Add(R3, BufferOffset)
+         .Move(R4, HeaderCopyLength)
+         .Call(HelperSkbLoadBytes)
+         .JumpIf(Condition.NotEqual, R0, 0, "classic")
+         .Load(Size.Half, R0, R10, BufferOffset + 12)
+         .JumpIf(Condition.NotEqual, R0, 0x0008, "classic")         // EtherType IPv4, read little-endian
+         .Load(Size.Word, R8, R10, BufferOffset + 30);                // destination, wire order
         foreach (var address in virtualAddresses.Where(a => !a.IsIPv6))
         {
-            a.JumpIf32(Condition.Equal, R0, address.IPv4Value, "v4-virtual");
+            a.JumpIf32(Condition.Equal, R8, BinaryPrimitives.ReverseEndianness(address.IPv4Value), "v4-virtual");
         }
 
         a.Jump("drop")
 
          .Label("v4-virtual")
-         .MoveRegister(R8, R0)                                      // destination, host order
-         .LoadAbsolute(Size.Byte, 14)
+         .Load(Size.Byte, R0, R10, BufferOffset + 14)
          .JumpIf(Condition.NotEqual, R0, 0x45, "accept")
-         .LoadAbsolute(Size.Half, 20)
-         .And(R0, 0x3FFF)
+         .Load(Size.Half, R0, R10, BufferOffset + 20)
+         .And(R0, 0xFF3F)
          .JumpIf(Condition.NotEqual, R0, 0, "accept")
-         .LoadAbsolute(Size.Half, 16)
+         .Load(Size.Half, R0, R10, BufferOffset + 16)
+         .ToBigEndian(R0, 16)
+         .And(R0, 0xFFFF)
          .JumpIf(Condition.Less, R0, 28, "accept")
          .Add(R0, 14)
          .JumpIfRegister(Condition.Greater, R0, R7, "accept")
-         .LoadAbsolute(Size.Byte, 23)
-         .MoveRegister(R9, R0)                                      // protocol
-         .JumpIf(Condition.Equal, R9, 17, "udp")
+         .Load(Size.Byte, R9, R10, BufferOffset + 23)                // protocol
+         .JumpIf(Condition.Equal, R9, 17, "key")
          .JumpIf(Condition.NotEqual, R9, 6, "accept")
          .JumpIf(Condition.Less, R7, 54, "accept")
-         .LoadAbsolute(Size.Byte, 47)
+         .LoadAbsolute(Size.Byte, 47)                                // TCP flags, beyond the copy
          .And(R0, 0x02)
          .JumpIf(Condition.NotEqual, R0, 0, "accept")
-         .Jump("key")
-
-         .Label("udp")
-         .JumpIf(Condition.Less, R7, 42, "accept")
 
          .Label("key")
-         .LoadAbsolute(Size.Word, 26)
-         .ToBigEndian(R0, 32)
-         .Store(Size.Word, R10, KeyOffset, R0)
-         .ToBigEndian(R8, 32)
+         .Load(Size.Word, R0, R10, BufferOffset + 26).Store(Size.Word, R10, KeyOffset, R0)
          .Store(Size.Word, R10, KeyOffset + 4, R8)
-         .LoadAbsolute(Size.Word, 34)
-         .ToBigEndian(R0, 32)
-         .Store(Size.Word, R10, KeyOffset + 8, R0)
+         .Load(Size.Word, R0, R10, BufferOffset + 34).Store(Size.Word, R10, KeyOffset + 8, R0)
          .Store(Size.Word, R10, KeyOffset + 12, R9)
          .LoadMap(R1, mapDescriptor)
          .MoveRegister(R2, R10).Add(R2, KeyOffset)
@@ -87,7 +93,21 @@ internal static class SlowPathSocketFilter
          .JumpIf(Condition.Equal, R0, 0, "accept")
          .Jump("drop")
 
-         .Label("v6");
+        // The classic filter's test, for IPv6 and short frames (none of which the classifier forwards).
+         .Label("classic")
+         .LoadAbsolute(Size.Half, 12)
+         .JumpIf32(Condition.Equal, R0, 0x0800, "classic-v4")
+         .JumpIf32(Condition.Equal, R0, 0x86DD, "classic-v6")
+         .Jump("drop")
+         .Label("classic-v4")
+         .LoadAbsolute(Size.Word, 30);
+        foreach (var address in virtualAddresses.Where(a => !a.IsIPv6))
+        {
+            a.JumpIf32(Condition.Equal, R0, address.IPv4Value, "accept");
+        }
+
+        a.Jump("drop")
+         .Label("classic-v6");
         Span<byte> bytes = stackalloc byte[16];
         var index = 0;
         foreach (var address in virtualAddresses.Where(a => a.IsIPv6))
