@@ -13,8 +13,10 @@ public sealed class DirectRoutingWireTests
     private const string ClientMac = "02:77:00:00:00:0a";
     private static readonly string[] RealServerMacs = ["02:77:00:00:00:15", "02:77:00:00:00:16", "02:77:00:00:00:17"];
 
-    [Fact]
-    public async Task Forwarder_OnTheWire_RepliesBypassTheDirectorAndForwardedFramesDifferOnlyInTheMacs()
+    [Theory]
+    [InlineData("dr")]
+    [InlineData("dr-tc")] // the frames after each SYN are forwarded by the tcx classifier, in the kernel
+    public async Task Forwarder_OnTheWire_RepliesBypassTheDirectorAndForwardedFramesDifferOnlyInTheMacs(string mode)
     {
         NetLab.RequireOrSkip();
         if (NetLab.FindTool("tshark") is null)
@@ -25,7 +27,7 @@ public sealed class DirectRoutingWireTests
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(90));
         var ct = cts.Token;
         await using var lab = await NetLab.StartAsync(realServers: 3, ct);
-        await using var host = await ForwarderScenarioTests.StartHostAsync(lab, "dr", ct, "10.77.0.21:1", "10.77.0.22:1", "10.77.0.23:1");
+        await using var host = await ForwarderScenarioTests.StartHostAsync(lab, mode, ct, "10.77.0.21:1", "10.77.0.22:1", "10.77.0.23:1");
 
         const string filter = $"tcp port 80 and host {NetLab.Vip}";
         await using var atDirector = await TsharkCapture.StartAsync(lab.DirectorNamespace, "eth0", filter, Path.Combine(lab.ScratchDirectory, "director.pcap"), ct);

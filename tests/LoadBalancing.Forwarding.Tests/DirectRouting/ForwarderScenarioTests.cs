@@ -19,13 +19,14 @@ public sealed class ForwarderScenarioTests
 
     [Theory]
     [InlineData("dr")]
+    [InlineData("dr-tc")]
     [InlineData("proxy")]
     public async Task Wrr_3000NewConnections_EveryServerServesWithin5PercentOfItsWeight(string mode)
     {
         NetLab.RequireOrSkip();
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(90));
         var ct = cts.Token;
-        await using var lab = await NetLab.StartAsync(realServers: 3, ct, mode);
+        await using var lab = await NetLab.StartAsync(realServers: 3, ct, LabMode(mode));
         await using var host = await StartHostAsync(lab, mode, ct, $"{Rs1}:3", $"{Rs2}:2", $"{Rs3}:1");
 
         var split = await lab.CurlManyAsync(3000, parallel: 8, ct);
@@ -48,13 +49,14 @@ public sealed class ForwarderScenarioTests
 
     [Theory]
     [InlineData("dr")]
+    [InlineData("dr-tc")]
     [InlineData("proxy")]
     public async Task WeightZeroAndRemovedServers_GetNoNewConnectionsWhileTheirOpenOnesFinish(string mode)
     {
         NetLab.RequireOrSkip();
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(90));
         var ct = cts.Token;
-        await using var lab = await NetLab.StartAsync(realServers: 3, ct, mode);
+        await using var lab = await NetLab.StartAsync(realServers: 3, ct, LabMode(mode));
         await using var host = await StartHostAsync(lab, mode, ct, $"{Rs1}:1", $"{Rs2}:1", $"{Rs3}:1");
 
         // One wrr cycle of keep-alive connections: one open connection on each server.
@@ -92,13 +94,14 @@ public sealed class ForwarderScenarioTests
 
     [Theory]
     [InlineData("dr")]
+    [InlineData("dr-tc")]
     [InlineData("proxy")]
     public async Task KilledNginx_IsTakenOutByTheHealthCheckerAndComesBackWhenRestarted(string mode)
     {
         NetLab.RequireOrSkip();
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(90));
         var ct = cts.Token;
-        await using var lab = await NetLab.StartAsync(realServers: 3, ct, mode);
+        await using var lab = await NetLab.StartAsync(realServers: 3, ct, LabMode(mode));
         await using var host = await StartHostAsync(lab, mode, ct, ["--health", "tcp", "--health-interval-ms", "200", "--server", $"{Rs1}:1", "--server", $"{Rs2}:1", "--server", $"{Rs3}:1"]);
 
         var before = await lab.CurlManyAsync(30, parallel: 4, ct, firstPort: 20000);
@@ -119,9 +122,17 @@ public sealed class ForwarderScenarioTests
         Assert.True(after.GetValueOrDefault("rs3") > 0, $"rs3 not back after it recovered: {Show(after)}");
     }
 
+    /// <summary>The lab's arrangement for a forwarder mode: "dr-tc" (DR with the tcx fast path) is a DR lab.</summary>
+    internal static string LabMode(string mode) => mode == "dr-tc" ? "dr" : mode;
+
     internal static Task<LabHostProcess> StartHostAsync(NetLab lab, string mode, CancellationToken ct, params string[] serversOrArguments)
     {
-        var arguments = new List<string> { "--mode", mode, "--vip", NetLab.Vip, "--service", "tcp:80", "--scheduler", "wrr", "--workers", "2" };
+        var arguments = new List<string> { "--mode", LabMode(mode), "--vip", NetLab.Vip, "--service", "tcp:80", "--scheduler", "wrr", "--workers", "2" };
+        if (mode == "dr-tc")
+        {
+            arguments.AddRange(["--xdp", "tc"]);
+        }
+
         if (serversOrArguments.Length > 0 && serversOrArguments[0].StartsWith("--", StringComparison.Ordinal))
         {
             arguments.AddRange(serversOrArguments);
