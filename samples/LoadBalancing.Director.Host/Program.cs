@@ -74,9 +74,11 @@ try
 {
     await host.RunAsync();
 }
-catch (Exception e) when (e is OptionsValidationException or InvalidOperationException or IOException or UnauthorizedAccessException or System.Net.Sockets.SocketException)
+catch (Exception e) when (e is OptionsValidationException or InvalidOperationException or IOException or UnauthorizedAccessException
+    or System.Net.Sockets.SocketException or LoadBalancing.Forwarding.DirectRouting.BpfException or PlatformNotSupportedException)
 {
-    // Bad settings, an unreadable/invalid rules file, a forwarder socket that cannot be opened: one clear line each, no stack trace.
+    // Bad settings, an unreadable/invalid rules file, a forwarder socket that cannot be opened, a kernel fast path the
+    // kernel refuses: one clear line each, no stack trace.
     var messages = e is OptionsValidationException v ? v.Failures : [e.Message];
     foreach (var message in messages)
     {
