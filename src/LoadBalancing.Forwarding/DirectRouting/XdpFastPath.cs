@@ -26,6 +26,13 @@ internal sealed unsafe class XdpFastPath : IDisposable
     private readonly bool _drainRemoved;
     private readonly ConcurrentDictionary<XdpFlowKey, OffloadedFlow> _flows = new();
     private readonly Lock _synchronizeLock = new();
+
+    // Synchronize's state (under _synchronizeLock): the round number, and the batch buffers.
+    private const int BatchSize = 1024;
+    private long _generation;
+    private bool _batchLookup = true;
+    private XdpFlowKey[]? _batchKeys;
+    private XdpFlowValue[]? _batchValues;
     private SafeFileDescriptor? _link;
 
     private XdpFastPath(SafeFileDescriptor map, SafeFileDescriptor program, ConnectionTable connections, INeighbourTable neighbours, DirectRoutingStatistics statistics, MacAddress directorMac, bool drainRemoved)
@@ -148,6 +155,14 @@ internal sealed unsafe class XdpFastPath : IDisposable
     {
         lock (_synchronizeLock)
         {
+            // One pass over the kernel's map in batches of entries (a few system calls for all flows); a flow the pass
+            // did not see (offloaded meanwhile, or evicted) is looked up on its own.
+            var generation = ++_generation;
+            if (_batchLookup)
+            {
+                ReadAllBatched(generation);
+            }
+
             XdpFlowValue value;
             foreach (var (key, flow) in _flows)
             {
@@ -160,9 +175,10 @@ internal sealed unsafe class XdpFastPath : IDisposable
                         continue;
                     }
 
-                    present = BpfSystemCall.Lookup(_map, &k, &value);
-                    if (present)
+                    present = flow.SeenGeneration == generation;
+                    if (!present && BpfSystemCall.Lookup(_map, &k, &value))
                     {
+                        present = true;
                         Fold(flow, in value);
                     }
                 }
@@ -180,6 +196,45 @@ internal sealed unsafe class XdpFastPath : IDisposable
                     Withdraw(key, flow);
                 }
             }
+        }
+    }
+
+    /// <summary>Folds every flow the kernel's map holds (<c>BPF_MAP_LOOKUP_BATCH</c>), marking each with <paramref name="generation"/>.</summary>
+    private void ReadAllBatched(long generation)
+    {
+        _batchKeys ??= new XdpFlowKey[BatchSize];
+        _batchValues ??= new XdpFlowValue[BatchSize];
+        ulong position = 0;
+        var first = true;
+        bool done;
+        try
+        {
+            do
+            {
+                var count = BpfSystemCall.LookupBatch<XdpFlowKey, XdpFlowValue>(_map, first, ref position, _batchKeys, _batchValues, out done);
+                first = false;
+                for (var i = 0; i < count; i++)
+                {
+                    if (_flows.TryGetValue(_batchKeys[i], out var flow))
+                    {
+                        lock (flow)
+                        {
+                            if (!flow.Withdrawn)
+                            {
+                                Fold(flow, in _batchValues[i]);
+                                flow.SeenGeneration = generation;
+                            }
+                        }
+                    }
+                }
+            }
+            while (!done);
+        }
+        catch (BpfException ex)
+        {
+            // Kernels before 5.6 have no batch lookup (EINVAL): every round looks flows up one by one. Anything
+            // else (a bucket fuller than a batch: ENOSPC) leaves this round's unseen flows to that path too.
+            _batchLookup = ex.Errno != 22;
         }
     }
 
@@ -298,6 +353,9 @@ internal sealed unsafe class XdpFastPath : IDisposable
         public ulong Fins { get; set; }
 
         public ulong Resets { get; set; }
+
+        /// <summary>Gets or sets the synchronization round whose batch pass last saw the flow in the kernel's map.</summary>
+        public long SeenGeneration { get; set; }
 
         /// <summary>Gets or sets a value indicating whether the kernel forwarded a FIN or RST of the flow (folded).</summary>
         public bool Closed { get; set; }

@@ -29,6 +29,7 @@ internal static unsafe partial class BpfSystemCall
     private const int ProgramLoad = 5;
     private const int ProgramTestRun = 10;
     private const int MapLookupAndDeleteElement = 21;
+    private const int MapLookupBatch = 24;
     private const int LinkCreate = 28;
     private const int AttributeSize = 128;
 
@@ -188,6 +189,58 @@ internal static unsafe partial class BpfSystemCall
 
         outputLength = (int)*(uint*)(attr + 12);
         return *(uint*)(attr + 4);
+    }
+
+    /// <summary>
+    /// Reads as many entries of a hash map as the buffers hold in one call (<c>BPF_MAP_LOOKUP_BATCH</c>, Linux
+    /// 5.6+), continuing after <paramref name="position"/> (a bucket index the kernel hands back; start with
+    /// <paramref name="first"/> true). Returns how many were copied into <paramref name="keys"/> and
+    /// <paramref name="values"/>; <paramref name="done"/> is set once the walk has reached the end.
+    /// </summary>
+    /// <exception cref="BpfException">The command failed (<c>EINVAL</c> on kernels without it; <c>ENOSPC</c> when one
+    /// bucket holds more entries than the buffers).</exception>
+    public static int LookupBatch<TKey, TValue>(SafeFileDescriptor map, bool first, ref ulong position, Span<TKey> keys, Span<TValue> values, out bool done)
+        where TKey : unmanaged
+        where TValue : unmanaged
+    {
+        fixed (TKey* k = keys)
+        fixed (TValue* v = values)
+        {
+            return LookupBatch(map, first, ref position, k, v, Math.Min(keys.Length, values.Length), out done);
+        }
+    }
+
+    /// <summary>The batch read of <see cref="LookupBatch{TKey, TValue}"/> into raw buffers of <paramref name="count"/> entries.</summary>
+    public static int LookupBatch(SafeFileDescriptor map, bool first, ref ulong position, void* keys, void* values, int count, out bool done)
+    {
+        const int BatchAttributeSize = 56;
+        var attr = stackalloc byte[BatchAttributeSize];
+        new Span<byte>(attr, BatchAttributeSize).Clear();
+        var inPosition = position;
+        ulong outPosition = 0;
+        *(ulong*)attr = first ? 0 : (ulong)&inPosition;
+        *(ulong*)(attr + 8) = (ulong)&outPosition;
+        *(ulong*)(attr + 16) = (ulong)keys;
+        *(ulong*)(attr + 24) = (ulong)values;
+        *(uint*)(attr + 32) = (uint)count;
+        *(uint*)(attr + 36) = (uint)map.Descriptor;
+        var result = Syscall(SystemCall(), MapLookupBatch, attr, BatchAttributeSize);
+        var copied = (int)*(uint*)(attr + 32);
+        if (result >= 0)
+        {
+            position = outPosition;
+            done = false;
+            return copied;
+        }
+
+        var errno = Marshal.GetLastPInvokeError();
+        if (errno == ENOENT)
+        {
+            done = true; // the end: the last entries, if any, were copied too
+            return copied;
+        }
+
+        throw new BpfException(errno, $"BPF_MAP_LOOKUP_BATCH failed: {Marshal.GetPInvokeErrorMessage(errno)}");
     }
 
     /// <summary>Map element commands; a missing key (<c>ENOENT</c>) is <see langword="false"/>, other errors throw.</summary>
