@@ -195,6 +195,48 @@ public sealed class ProxyForwarderShortConnectionTests
         Assert.Equal(payload.Length, service.Statistics.InBytes);
     }
 
+    /// <summary>
+    /// The server resets the connection after the proxy's connect completed but before the PROXY header is sent:
+    /// ConnectSucceeded runs in between (on the connection's loop or task), so a handler that lets the server reset
+    /// and waits for it makes the header's send fail for certain. That failure is the header's (EventId 1016), not a
+    /// relay failure (1014), in both engines.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(ProxyEngines.All), MemberType = typeof(ProxyEngines))]
+    public async Task Connect_ServerResetsBeforeTheProxyHeader_LoggedAsTheHeaderFailure(ProxyEngine engine)
+    {
+        using var timeout = TestTimeout.Create();
+        var ct = timeout.Token;
+        var connected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var serverReset = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var backend = new RawBackend("127.0.0.2", async (socket, token) =>
+        {
+            await connected.Task.WaitAsync(token);
+            socket.LingerState = new LingerOption(true, 0);
+            socket.Close(); // an RST, delivered on loopback before Close returns
+            serverReset.TrySetResult();
+        });
+        var logger = new ListLogger<ProxyForwarder>();
+        await using var harness = new ProxyHarness(engine, new ProxyForwarderOptions { ProxyProtocol = ProxyProtocolVersion.V1, ConnectAttempts = 1 }, logger: logger);
+        harness.Forwarder.ConnectSucceeded += (_, _) =>
+        {
+            connected.TrySetResult();
+            serverReset.Task.Wait(ct);
+        };
+        var port = ProxyHarness.FreePort();
+        var service = harness.Start(ProxyHarness.Service(ServiceProtocol.Tcp, port, SchedulerNames.RoundRobin, ProxyHarness.Server(backend.EndPoint)));
+        using var client = await ConnectAsync(IPAddress.Loopback, port, ct);
+
+        var received = await ReadToEndOrResetAsync(client, ct);
+
+        Assert.Empty(received);
+        await WaitUntilAsync(() => harness.Forwarder.OpenFlows == 0, ct);
+        var failed = Assert.Single(logger.Entries, e => e.Id.Id == 1016);
+        Assert.Contains(backend.EndPoint.Port.ToString(CultureInfo.InvariantCulture), failed.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(logger.Entries, e => e.Id.Id == 1014);
+        Assert.Equal(0, service.Destinations[0].ActiveConnections);
+    }
+
     private static byte[] Concat(params byte[][] parts) => [.. parts.SelectMany(p => p)];
 
     private static byte[] V1Header(Socket client, ushort port)
@@ -282,6 +324,18 @@ public sealed class ProxyForwarderShortConnectionTests
             }
 
             all.Write(buffer, 0, n);
+        }
+    }
+
+    private static async Task<byte[]> ReadToEndOrResetAsync(Socket socket, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await ReadToEndAsync(socket, cancellationToken);
+        }
+        catch (SocketException ex) when (ex.SocketErrorCode == SocketError.ConnectionReset)
+        {
+            return [];
         }
     }
 

@@ -88,7 +88,17 @@ internal sealed unsafe partial class EventLoopTcpConnection
 
                     if (sendErrno != LibC.EINTR)
                     {
-                        Fail(sendErrno);
+                        if (inbound && _headerLeft > 0)
+                        {
+                            // As the Sockets engine: the PROXY header did not reach the server.
+                            ProxyLog.ProxyHeaderFailed(_owner.Logger, _destination!, NativeTcp.ToSocketError(sendErrno));
+                            AbortNow();
+                        }
+                        else
+                        {
+                            Fail(sendErrno);
+                        }
+
                         return false;
                     }
 
@@ -97,6 +107,11 @@ internal sealed unsafe partial class EventLoopTcpConnection
 
                 Touch();
                 d.Start += (int)sent;
+                if (inbound)
+                {
+                    _headerLeft = Math.Max(0, _headerLeft - (int)sent);
+                }
+
                 if (d.Start == d.End)
                 {
                     d.Start = d.End = 0;

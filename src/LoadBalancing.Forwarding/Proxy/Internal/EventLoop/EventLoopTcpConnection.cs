@@ -55,6 +55,7 @@ internal sealed unsafe partial class EventLoopTcpConnection : ITimedFlow, IEvent
     private List<RealServerState>? _tried;
     private int _attempt;
     private int _earlyBytes;
+    private int _headerLeft; // PROXY header bytes not yet sent: a send failing before they are is logged as the header's (1016)
     private long _connectStarted;
     private long _lastActivity;
     private int _phase;
@@ -316,6 +317,7 @@ internal sealed unsafe partial class EventLoopTcpConnection : ITimedFlow, IEvent
         if (version != ProxyProtocolVersion.None)
         {
             _upstream.End = ProxyProtocolHeader.Write(version, _key.Client, _key.ClientPort, _key.VirtualAddress, _key.VirtualPort, _upstream.Buffer);
+            _headerLeft = _upstream.End;
         }
 
         var received = Receive(_clientFd, ref _upstream, out var errno);
