@@ -338,11 +338,6 @@ internal sealed unsafe class EventLoopTcpListener : IProxyListener, IEventLoopHa
         var length = NativeTcp.WriteSockAddr(Key.Address, Key.Port, address);
         _ = NativeTcp.SetOption(fd, LibC.SOL_SOCKET, LibC.SO_REUSEADDR, 1);
         _ = NativeTcp.SetOption(fd, LibC.IPPROTO_TCP, LibC.TCP_NODELAY, 1); // accepted sockets inherit it
-
-        // Accepted sockets start in delayed-ACK mode (inherited, as HAProxy's tcp-smart-accept): the client's first
-        // data is acknowledged by the server's first reply bytes instead of a packet of its own. The kernel leaves
-        // that mode by itself when the delayed ACK timer fires, and acknowledges at once after two full segments.
-        _ = NativeTcp.SetOption(fd, LibC.IPPROTO_TCP, LibC.TCP_QUICKACK, 0);
         if (reusePort)
         {
             _ = NativeTcp.SetOption(fd, LibC.SOL_SOCKET, LibC.SO_REUSEPORT, 1);
@@ -360,6 +355,12 @@ internal sealed unsafe class EventLoopTcpListener : IProxyListener, IEventLoopHa
             fd = -1;
             return NativeTcp.ToSocketError(errno);
         }
+
+        // Accepted sockets start in delayed-ACK mode (inherited, as with HAProxy's tcp-smart-accept): the client's
+        // first data is acknowledged by the server's first reply bytes instead of a packet of its own. The kernel
+        // leaves that mode by itself when the delayed-ACK timer fires, and acknowledges at once after two full
+        // segments. After listen(), which resets the listener's ACK state.
+        _ = NativeTcp.SetOption(fd, LibC.IPPROTO_TCP, LibC.TCP_QUICKACK, 0);
 
         return SocketError.Success;
     }
