@@ -3,7 +3,8 @@
 # Not run by CI. Needs root (network namespaces). Installs what it needs from Debian (apt-get update once).
 #
 #   bench/dr-bench.sh [-d SECONDS] [-r ROUNDS] [-p PPS] [-v "direct kernel ..."]
-#   (LB_LABHOST=path/to/lb-labhost.dll skips its build; LB_LABHOST_ENV="NAME=value ..." adds to its environment)
+#   (LB_LABHOST=path/to/lb-labhost.dll skips its build; LB_LABHOST_ENV="NAME=value ..." adds to its environment;
+#    LB_LABHOST_B=path/to/another/lb-labhost.dll enables the variant lbproxyb, for an interleaved A/B of two builds)
 #
 #   -d  seconds per load (default 5; every load is bounded by it)     -r  rounds, variants interleaved (default 3)
 #   -p  paced UDP rate for the CPU measurement (default 25000 pps)    -v  variants to run (default: all, in order)
@@ -25,6 +26,7 @@
 #   lbxdpg    lbdr with the XDP fast path in generic (SKB) mode (lb-labhost --xdp generic); nothing on the peer
 #   lbtc      lbdr with the same fast path at tcx ingress (lb-labhost --xdp tc): bpf_redirect on the socket buffer
 #   lbproxy   our userspace proxy (lb-labhost --mode proxy)
+#   lbproxyb  the same with the build in LB_LABHOST_B (e.g. main's build as lbproxy, a branch's as lbproxyb)
 # Measures, per variant and round: wrk keep-alive req/s (64 connections); wrk "Connection: close" req/s = new
 # connections/s with p50/p99 latency; UDP 64-byte frames (udpgen, 256 flows, as fast as it can) forwarded per second,
 # counted by an nftables sink rule on the real servers; and at a paced UDP load, the CPU time per packet of the
@@ -283,6 +285,12 @@ CFG
       start_labhost dr --xdp tc ;;
     lbproxy)
       start_labhost proxy ;;
+    lbproxyb)
+      [ -n "${LB_LABHOST_B:-}" ] || { echo "lbproxyb needs LB_LABHOST_B=path/to/lb-labhost.dll" >&2; exit 2; }
+      local labhost_a=$LABHOST
+      LABHOST=$LB_LABHOST_B
+      start_labhost proxy
+      LABHOST=$labhost_a ;;
     *) echo "unknown variant $1" >&2; exit 2 ;;
   esac
 }
@@ -302,7 +310,7 @@ stop_variant() {
     haproxy | nginx) stop_proxy ;;
     lbdr | lbxdpg | lbtc) stop_labhost; nsx "$DIR" nft delete table netdev "${P}_vip" ;;
     lbxdp) stop_labhost; stop_peer_pass; nsx "$DIR" nft delete table netdev "${P}_vip" ;;
-    lbproxy) stop_labhost ;;
+    lbproxy | lbproxyb) stop_labhost ;;
   esac
   CURRENT=""
 }

@@ -15,11 +15,13 @@ internal static unsafe partial class LibC
     public const int SO_REUSEPORT = 15;
     public const int IPPROTO_TCP = 6;
     public const int TCP_NODELAY = 1;
+    public const int TCP_QUICKACK = 12;
     public const int IPPROTO_IPV6 = 41;
     public const int IPV6_V6ONLY = 26;
     public const int SHUT_WR = 1;
     public const int SHUT_RDWR = 2;
     public const int MSG_NOSIGNAL = 0x4000;
+    public const int MSG_MORE = 0x8000;
     public const int EINPROGRESS = 115;
     public const int ECONNABORTED = 103;
     public const int EPOLL_CLOEXEC = 0x80000;

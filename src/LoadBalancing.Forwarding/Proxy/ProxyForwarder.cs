@@ -265,7 +265,13 @@ public sealed class ProxyForwarder : IAsyncDisposable
     internal void Untrack(ITimedFlow flow)
     {
         _flows.TryRemove(flow, out _);
-        SignalIfDrained();
+
+        // Only the last flow can complete the drain (StopAsync checks again after it stopped listening), so the
+        // closes of a running forwarder do not take the gate.
+        if (_flows.IsEmpty)
+        {
+            SignalIfDrained();
+        }
     }
 
     internal void ReportConnectFailure(VirtualServiceKey service, RealServerState destination, ServiceProtocol protocol, SocketError error, int attempt)

@@ -15,9 +15,10 @@ internal sealed class RawBackend : IAsyncDisposable
     public RawBackend(string address, Func<Socket, CancellationToken, Task> serve, Action<Socket>? configure = null)
     {
         _serve = serve;
-        _listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        var ip = IPAddress.Parse(address);
+        _listener = new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         configure?.Invoke(_listener); // options set on the listener are inherited by accepted sockets
-        _listener.Bind(new IPEndPoint(IPAddress.Parse(address), 0));
+        _listener.Bind(new IPEndPoint(ip, 0));
         _listener.Listen(512);
         EndPoint = (IPEndPoint)_listener.LocalEndPoint!;
         _acceptLoop = AcceptLoopAsync();

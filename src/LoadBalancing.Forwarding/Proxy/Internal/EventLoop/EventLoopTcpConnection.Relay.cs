@@ -19,6 +19,12 @@ internal sealed unsafe partial class EventLoopTcpConnection
     /// reader stops the proxy reading its writer (the target's <c>EPOLLOUT</c> resumes it) and memory stays at one
     /// buffer per direction.
     /// </summary>
+    /// <remarks>
+    /// The end of a stream costs no packet of its own when it can be avoided: after a short read from a source that
+    /// reported a hang-up, the end of stream is read at once, and the last chunk is then sent with <c>MSG_MORE</c> so
+    /// the FIN that follows leaves in the same segment. The direction that ends last is not shut down: both sockets
+    /// are closed next, and a close sends the FIN itself (nothing is left unread on either).
+    /// </remarks>
     private void Pump()
     {
         if (_phase != PhaseRelaying)
@@ -52,6 +58,7 @@ internal sealed unsafe partial class EventLoopTcpConnection
     /// <summary>One direction; returns <see langword="true"/> when it stopped with data still to read (turn over).</summary>
     private bool Move(ref Direction d, int source, int target, bool inbound)
     {
+        ref var other = ref inbound ? ref _downstream : ref _upstream;
         var reads = 0;
         while (true)
         {
@@ -66,21 +73,32 @@ internal sealed unsafe partial class EventLoopTcpConnection
                 nint sent;
                 fixed (byte* data = d.Buffer)
                 {
-                    sent = LibC.Send(target, data + d.Start, pending, LibC.MSG_NOSIGNAL);
+                    // With the end of stream already read, the FIN follows at once: let it join this chunk.
+                    sent = LibC.Send(target, data + d.Start, pending, d.Eof ? LibC.MSG_NOSIGNAL | LibC.MSG_MORE : LibC.MSG_NOSIGNAL);
                 }
 
                 if (sent < 0)
                 {
-                    var errno = Marshal.GetLastPInvokeError();
-                    if (errno == LibC.EAGAIN)
+                    var sendErrno = Marshal.GetLastPInvokeError();
+                    if (sendErrno == LibC.EAGAIN)
                     {
                         d.Writable = false;
                         return false;
                     }
 
-                    if (errno != LibC.EINTR)
+                    if (sendErrno != LibC.EINTR)
                     {
-                        Fail(errno);
+                        if (inbound && _headerLeft > 0)
+                        {
+                            // As the Sockets engine: the PROXY header did not reach the server.
+                            ProxyLog.ProxyHeaderFailed(_owner.Logger, _destination!, NativeTcp.ToSocketError(sendErrno));
+                            AbortNow();
+                        }
+                        else
+                        {
+                            Fail(sendErrno);
+                        }
+
                         return false;
                     }
 
@@ -89,6 +107,11 @@ internal sealed unsafe partial class EventLoopTcpConnection
 
                 Touch();
                 d.Start += (int)sent;
+                if (inbound)
+                {
+                    _headerLeft = Math.Max(0, _headerLeft - (int)sent);
+                }
+
                 if (d.Start == d.End)
                 {
                     d.Start = d.End = 0;
@@ -103,13 +126,24 @@ internal sealed unsafe partial class EventLoopTcpConnection
                 continue;
             }
 
+            if (d.Error != 0)
+            {
+                // Found while reading ahead; the bytes read before it were passed on first, as without read-ahead.
+                Fail(d.Error);
+                return false;
+            }
+
             if (d.Eof)
             {
                 if (!d.ShutDown)
                 {
-                    // Pass the FIN on; the other direction continues (half-close).
+                    // Pass the FIN on; the other direction continues (half-close). When the other direction has
+                    // already ended, both sockets are closed next and the close sends this FIN.
                     d.ShutDown = true;
-                    _ = LibC.Shutdown(target, LibC.SHUT_WR);
+                    if (!other.ShutDown)
+                    {
+                        _ = LibC.Shutdown(target, LibC.SHUT_WR);
+                    }
                 }
 
                 return false;
@@ -125,28 +159,17 @@ internal sealed unsafe partial class EventLoopTcpConnection
                 return true;
             }
 
-            nint received;
-            fixed (byte* data = d.Buffer)
-            {
-                received = LibC.Recv(source, data, d.Size, 0);
-            }
-
+            var received = Receive(source, ref d, out var errno);
             if (received < 0)
             {
-                var errno = Marshal.GetLastPInvokeError();
                 if (errno == LibC.EAGAIN)
                 {
                     d.Readable = false;
                     return false;
                 }
 
-                if (errno != LibC.EINTR)
-                {
-                    Fail(errno);
-                    return false;
-                }
-
-                continue;
+                Fail(errno);
+                return false;
             }
 
             if (received == 0)
@@ -159,14 +182,61 @@ internal sealed unsafe partial class EventLoopTcpConnection
             Touch();
             TcpTableFeed.Data(Table, in _key, _entry!, inbound, (int)received);
             d.End = (int)received;
+            if (received == d.Size)
+            {
+                continue;
+            }
 
-            // A short read emptied the receive queue: the next data raises a new edge, so skip the read that would
-            // only say EAGAIN. Not after a hang-up, whose end of stream (or error) is still to be read.
-            if (received < d.Size && !d.HangUp)
+            if (!d.HangUp)
+            {
+                // A short read emptied the receive queue: the next data raises a new edge, so skip the read that
+                // would only say EAGAIN.
+                d.Readable = false;
+                continue;
+            }
+
+            // After a hang-up the end of stream (or an error) is still to be read: read it now, into the rest of the
+            // buffer, so that the FIN can leave with this chunk.
+            var tail = Receive(source, ref d, out errno);
+            if (tail > 0)
+            {
+                TcpTableFeed.Data(Table, in _key, _entry!, inbound, (int)tail);
+                d.End += (int)tail;
+            }
+            else if (tail == 0)
+            {
+                d.Eof = true;
+                TcpTableFeed.Fin(Table, in _key, _entry!, inbound);
+            }
+            else if (errno == LibC.EAGAIN)
             {
                 d.Readable = false;
             }
+            else
+            {
+                d.Error = errno; // acted on once the chunk is passed on
+            }
         }
+    }
+
+    /// <summary>
+    /// One <c>recv</c> from <paramref name="source"/> into the free end of <paramref name="d"/>'s buffer (retried on
+    /// <c>EINTR</c>): the byte count, 0 at the end of stream, or -1 with <paramref name="errno"/>.
+    /// </summary>
+    private static nint Receive(int source, ref Direction d, out int errno)
+    {
+        nint received;
+        fixed (byte* data = d.Buffer)
+        {
+            do
+            {
+                received = LibC.Recv(source, data + d.End, d.Size - d.End, 0);
+                errno = received < 0 ? Marshal.GetLastPInvokeError() : 0;
+            }
+            while (errno == LibC.EINTR);
+        }
+
+        return received;
     }
 
     private void Fail(int errno)
@@ -208,5 +278,8 @@ internal sealed unsafe partial class EventLoopTcpConnection
 
         /// <summary>The end of stream was passed on to the target.</summary>
         public bool ShutDown;
+
+        /// <summary>An error the source reported while the proxy read ahead (errno), acted on after the pending bytes.</summary>
+        public int Error;
     }
 }

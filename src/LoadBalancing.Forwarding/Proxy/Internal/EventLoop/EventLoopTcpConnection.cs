@@ -16,9 +16,19 @@ namespace LoadBalancing.Forwarding.Proxy.Internal.EventLoop;
 /// <see cref="Abort"/> and <see cref="CheckTimeouts"/> runs on the owning loop's thread.
 /// </summary>
 /// <remarks>
+/// <para>
 /// Both descriptors are registered once, edge-triggered, for input, output and peer shutdown; the connection
 /// remembers which side is readable and writable until a call says otherwise (<c>EAGAIN</c>, or a short read or
 /// write), so it never needs <c>epoll_ctl</c> again.
+/// </para>
+/// <para>
+/// Packets and system calls per connection are kept to what the relay needs (conn/s on a busy host is mostly
+/// kernel work): the client's first bytes are read at accept (they are usually queued by then), so the backend
+/// socket can delay its handshake ACK until that data carries it (<c>TCP_QUICKACK</c> 0, HAProxy's
+/// <c>tcp-smart-connect</c>: only when there is data to send at once, so a server-speaks-first protocol never waits);
+/// a clean <c>EPOLLOUT</c> ends a connect without <c>getsockopt(SO_ERROR)</c>; a FIN already known when data is
+/// passed on rides with it (see <see cref="Pump"/>).
+/// </para>
 /// </remarks>
 [SupportedOSPlatform("linux")]
 internal sealed unsafe partial class EventLoopTcpConnection : ITimedFlow, IEventLoopHandler
@@ -44,6 +54,8 @@ internal sealed unsafe partial class EventLoopTcpConnection : ITimedFlow, IEvent
     private RealServerState? _first;
     private List<RealServerState>? _tried;
     private int _attempt;
+    private int _earlyBytes;
+    private int _headerLeft; // PROXY header bytes not yet sent: a send failing before they are is logged as the header's (1016)
     private long _connectStarted;
     private long _lastActivity;
     private int _phase;
@@ -67,6 +79,9 @@ internal sealed unsafe partial class EventLoopTcpConnection : ITimedFlow, IEvent
     public void Start()
     {
         _owner.Track(this);
+
+        // Before the registration: bytes read here raise no event that would cost a read finding EAGAIN.
+        ReadEarly();
         _clientSlot = _loop.Register(_clientFd, Registration, this, TagClient, out var errno);
         if (_clientSlot < 0)
         {
@@ -136,7 +151,8 @@ internal sealed unsafe partial class EventLoopTcpConnection : ITimedFlow, IEvent
                     return;
                 }
 
-                var error = NativeTcp.PendingError(_backendFd);
+                // A failed connect always reports EPOLLERR (or EPOLLHUP); only then is SO_ERROR worth a call.
+                var error = (events & (LibC.EPOLLERR | LibC.EPOLLHUP)) == 0 ? 0 : NativeTcp.PendingError(_backendFd);
                 if (error == 0)
                 {
                     OnConnected();
@@ -211,6 +227,13 @@ internal sealed unsafe partial class EventLoopTcpConnection : ITimedFlow, IEvent
 
             _backendFd = fd;
             _ = NativeTcp.SetOption(fd, LibC.IPPROTO_TCP, LibC.TCP_NODELAY, 1);
+            if (_upstream.End > 0)
+            {
+                // Data goes out as soon as the handshake completes: let it carry the handshake's ACK (one packet
+                // less). Delayed-ACK mode ends with the handshake, so the relay's own ACKs are not affected.
+                _ = NativeTcp.SetOption(fd, LibC.IPPROTO_TCP, LibC.TCP_QUICKACK, 0);
+            }
+
             var length = NativeTcp.WriteSockAddr(destination.Address, decision.DestinationPort, address);
             int result;
             do
@@ -261,20 +284,56 @@ internal sealed unsafe partial class EventLoopTcpConnection : ITimedFlow, IEvent
         }
 
         var size = _owner.Options.BufferSize;
-        _upstream.Buffer = ArrayPool<byte>.Shared.Rent(size);
         _downstream.Buffer = ArrayPool<byte>.Shared.Rent(size);
-        _upstream.Size = size;
         _downstream.Size = size;
         _upstream.Writable = true; // a connected socket has an empty send buffer
 
-        // The PROXY header is the first data the server gets: queue it as pending upstream bytes (not counted).
+        // What the client sent before the connect reaches the table now, after the handshake, as if read now.
+        if (_earlyBytes > 0)
+        {
+            TcpTableFeed.Data(Table, in _key, _entry!, inbound: true, _earlyBytes);
+            _earlyBytes = 0;
+        }
+
+        if (_upstream.Eof)
+        {
+            TcpTableFeed.Fin(Table, in _key, _entry!, inbound: true);
+        }
+
+        Pump();
+    }
+
+    /// <summary>
+    /// Queues the PROXY header (the first data the server gets, not counted) and whatever the client already sent as
+    /// pending upstream bytes; an end of stream or an error found here is kept for the relay, which acts on it in
+    /// order, after the pending bytes.
+    /// </summary>
+    private void ReadEarly()
+    {
+        var size = _owner.Options.BufferSize;
+        _upstream.Buffer = ArrayPool<byte>.Shared.Rent(size);
+        _upstream.Size = size;
         var version = _owner.Options.ProxyProtocol;
         if (version != ProxyProtocolVersion.None)
         {
             _upstream.End = ProxyProtocolHeader.Write(version, _key.Client, _key.ClientPort, _key.VirtualAddress, _key.VirtualPort, _upstream.Buffer);
+            _headerLeft = _upstream.End;
         }
 
-        Pump();
+        var received = Receive(_clientFd, ref _upstream, out var errno);
+        if (received > 0)
+        {
+            _earlyBytes = (int)received;
+            _upstream.End += _earlyBytes;
+        }
+        else if (received == 0)
+        {
+            _upstream.Eof = true;
+        }
+        else if (errno != LibC.EAGAIN)
+        {
+            _upstream.Error = errno;
+        }
     }
 
     /// <summary>This attempt failed: close its socket, reset the entry and report, so <see cref="Connect"/> can try the next server.</summary>

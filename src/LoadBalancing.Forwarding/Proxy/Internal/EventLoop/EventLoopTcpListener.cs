@@ -356,6 +356,12 @@ internal sealed unsafe class EventLoopTcpListener : IProxyListener, IEventLoopHa
             return NativeTcp.ToSocketError(errno);
         }
 
+        // Accepted sockets start in delayed-ACK mode (inherited, as with HAProxy's tcp-smart-accept): the client's
+        // first data is acknowledged by the server's first reply bytes instead of a packet of its own. The kernel
+        // leaves that mode by itself when the delayed-ACK timer fires, and acknowledges at once after two full
+        // segments. After listen(), which resets the listener's ACK state.
+        _ = NativeTcp.SetOption(fd, LibC.IPPROTO_TCP, LibC.TCP_QUICKACK, 0);
+
         return SocketError.Success;
     }
 }
