@@ -23,7 +23,8 @@ internal static class HealthSettings
     {
         var reader = new SettingsReader(configuration.GetSection(Section));
         var checks = ReadChecks(reader);
-        var quorums = ReadQuorums(reader);
+        var quorumSettings = new Dictionary<VirtualServiceKey, string>();
+        var quorums = ReadQuorums(reader, quorumSettings);
         var outliers = ReadOutlierDetection(reader);
         if (reader.Problems.Count > 0)
         {
@@ -40,6 +41,15 @@ internal static class HealthSettings
 
             o.QuorumFactory = service => quorums.TryGetValue(service.Key, out var quorum) ? quorum(service.Key) : null;
         });
+        if (quorumSettings.Count > 0)
+        {
+            // A VirtualServices entry whose service is not in the table is not an error (discovery may add it later),
+            // but an operator's typo must not go unnoticed: one warning per entry while its service is missing.
+            builder.Services.AddHostedService(provider => new QuorumSettingsWatcher(
+                provider.GetRequiredService<LoadBalancing.Runtime.ServiceTable>(),
+                provider.GetRequiredService<Microsoft.Extensions.Logging.ILogger<QuorumSettingsWatcher>>(),
+                quorumSettings));
+        }
         if (outliers is not null)
         {
             // With the proxy forwarder registered too, AddProxyForwarder wires its connect outcomes to the detector.
@@ -113,7 +123,7 @@ internal static class HealthSettings
     }
 
     /// <summary>Reads <c>VirtualServices:N</c>: <c>Service</c> (<c>-t|-u ADDRESS:PORT</c> or <c>-f MARK</c>), <c>Quorum</c>, <c>Hysteresis</c>, <c>SorryServer</c>, <c>SorryServerWeight</c>, <c>SorryServerMethod</c>.</summary>
-    private static Dictionary<VirtualServiceKey, Func<VirtualServiceKey, QuorumPolicy>> ReadQuorums(SettingsReader reader)
+    private static Dictionary<VirtualServiceKey, Func<VirtualServiceKey, QuorumPolicy>> ReadQuorums(SettingsReader reader, Dictionary<VirtualServiceKey, string> settings)
     {
         var result = new Dictionary<VirtualServiceKey, Func<VirtualServiceKey, QuorumPolicy>>();
         foreach (var entry in reader.Children("VirtualServices"))
@@ -136,6 +146,8 @@ internal static class HealthSettings
                 entry.Problem("Service", $"'{serviceText}' is listed twice");
                 continue;
             }
+
+            settings[key] = $"{entry.PathOf("Service")} '{serviceText}'";
 
             var defaults = new QuorumPolicy();
             var quorum = entry.Int("Quorum", defaults.Quorum);

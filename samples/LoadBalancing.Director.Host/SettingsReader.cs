@@ -86,6 +86,9 @@ internal sealed class SettingsReader(IConfigurationSection section, List<string>
 
     public void Problem(string key, string message) => Problems.Add($"{section.Path}:{key} {message}.");
 
+    /// <summary>Gets the full path of <paramref name="key"/> in this section (for messages about a valid setting).</summary>
+    public string PathOf(string key) => $"{section.Path}:{key}";
+
     /// <summary>Adds a policy's own validation messages, which start with the property name.</summary>
     public void Report(IEnumerable<string> messages)
     {

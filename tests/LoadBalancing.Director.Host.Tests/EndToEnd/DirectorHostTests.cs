@@ -153,6 +153,28 @@ public sealed class DirectorHostTests : HostTestBed
         Assert.Contains($"  -> {Servers[1].EndPoint}", await LbadmProcess.RunOkAsync(director.SocketAddress, "-Ln"), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task HealthVirtualServicesEntry_ForAServiceNotInTheTable_WarnsOnceWhileItIsMissing()
+    {
+        WriteRules(1);
+        var missing = $"127.0.0.9:{Vip.Port}";
+        await using var director = await DirectorProcess.StartAsync(WorkDirectory,
+            $"--Director:Health:VirtualServices:0:Service=-t {Vip}", "--Director:Health:VirtualServices:0:Quorum=1",
+            $"--Director:Health:VirtualServices:1:Service=-t {missing}", "--Director:Health:VirtualServices:1:Quorum=1");
+
+        await director.Output.WaitForLineAsync(LogTimeout, 0, $"Director:Health:VirtualServices:1:Service '-t {missing}' names no virtual service");
+
+        // The service that exists is not warned about; the missing one once, also across later changes, until it exists.
+        await LbadmProcess.RunOkAsync(director.SocketAddress, $"-a -t {Vip} -r {Servers[1].EndPoint} -m -w 1");
+        await LbadmProcess.RunOkAsync(director.SocketAddress, $"-A -t {missing} -s rr");
+        var mark = director.Output.LineCount;
+        await LbadmProcess.RunOkAsync(director.SocketAddress, $"-D -t {missing}");
+        await director.Output.WaitForLineAsync(LogTimeout, mark, $"Director:Health:VirtualServices:1:Service '-t {missing}' names no virtual service");
+        var text = director.Output.Text;
+        Assert.DoesNotContain("VirtualServices:0:Service", text, StringComparison.Ordinal);
+        Assert.Equal(2, System.Text.RegularExpressions.Regex.Count(text, "names no virtual service"));
+    }
+
     private static string Regex(IPEndPoint endpoint) => System.Text.RegularExpressions.Regex.Escape(endpoint.ToString());
 
     private void WriteRules(int servers)
