@@ -151,14 +151,19 @@ start_labhost() { # mode [extra args...]
   cat "$WORK/labhost.log" >&2; return 1
 }
 
+quit_process() { # pid fd fifo: "quit" on its control fifo, up to 5 s to exit, then SIGTERM; the fifo is closed and removed
+  local pid=$1 fd=$2 fifo=$3
+  echo quit >&"$fd" || true
+  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  eval "exec $fd>&-"
+  rm -f "$fifo"
+}
+
 stop_labhost() {
   [ -n "$HOST_PID" ] || return 0
-  echo quit >&9 || true
-  for _ in $(seq 50); do kill -0 "$HOST_PID" 2>/dev/null || break; sleep 0.1; done
-  kill "$HOST_PID" 2>/dev/null || true
-  wait "$HOST_PID" 2>/dev/null || true
-  exec 9>&-
-  rm -f "$WORK/ctl"
+  quit_process "$HOST_PID" 9 "$WORK/ctl"
   HOST_PID=""
 }
 
@@ -174,12 +179,7 @@ start_peer_pass() { # the director's switch-side veth gets an XDP_PASS program (
 
 stop_peer_pass() {
   [ -n "$PASS_PID" ] || return 0
-  echo quit >&8 || true
-  for _ in $(seq 50); do kill -0 "$PASS_PID" 2>/dev/null || break; sleep 0.1; done
-  kill "$PASS_PID" 2>/dev/null || true
-  wait "$PASS_PID" 2>/dev/null || true
-  exec 8>&-
-  rm -f "$WORK/passctl"
+  quit_process "$PASS_PID" 8 "$WORK/passctl"
   PASS_PID=""
 }
 

@@ -23,8 +23,7 @@ internal static class HealthSettings
     {
         var reader = new SettingsReader(configuration.GetSection(Section));
         var checks = ReadChecks(reader);
-        var quorumSettings = new Dictionary<VirtualServiceKey, string>();
-        var quorums = ReadQuorums(reader, quorumSettings);
+        var quorums = ReadQuorums(reader);
         var outliers = ReadOutlierDetection(reader);
         if (reader.Problems.Count > 0)
         {
@@ -39,16 +38,16 @@ internal static class HealthSettings
                 o.ProbeFactory = _ => null; // unchecked: always up, passive ejection and quorum still apply
             }
 
-            o.QuorumFactory = service => quorums.TryGetValue(service.Key, out var quorum) ? quorum(service.Key) : null;
+            o.QuorumFactory = service => quorums.TryGetValue(service.Key, out var quorum) ? quorum.Policy(service.Key) : null;
         });
-        if (quorumSettings.Count > 0)
+        if (quorums.Count > 0)
         {
             // A VirtualServices entry whose service is not in the table is not an error (discovery may add it later),
             // but an operator's typo must not go unnoticed: one warning per entry while its service is missing.
             builder.Services.AddHostedService(provider => new QuorumSettingsWatcher(
                 provider.GetRequiredService<LoadBalancing.Runtime.ServiceTable>(),
                 provider.GetRequiredService<Microsoft.Extensions.Logging.ILogger<QuorumSettingsWatcher>>(),
-                quorumSettings));
+                quorums.ToDictionary(q => q.Key, q => q.Value.Setting)));
         }
         if (outliers is not null)
         {
@@ -123,9 +122,10 @@ internal static class HealthSettings
     }
 
     /// <summary>Reads <c>VirtualServices:N</c>: <c>Service</c> (<c>-t|-u ADDRESS:PORT</c> or <c>-f MARK</c>), <c>Quorum</c>, <c>Hysteresis</c>, <c>SorryServer</c>, <c>SorryServerWeight</c>, <c>SorryServerMethod</c>.</summary>
-    private static Dictionary<VirtualServiceKey, Func<VirtualServiceKey, QuorumPolicy>> ReadQuorums(SettingsReader reader, Dictionary<VirtualServiceKey, string> settings)
+    /// <returns>Per service: the setting that names it (for messages) and its policy.</returns>
+    private static Dictionary<VirtualServiceKey, (string Setting, Func<VirtualServiceKey, QuorumPolicy> Policy)> ReadQuorums(SettingsReader reader)
     {
-        var result = new Dictionary<VirtualServiceKey, Func<VirtualServiceKey, QuorumPolicy>>();
+        var result = new Dictionary<VirtualServiceKey, (string Setting, Func<VirtualServiceKey, QuorumPolicy> Policy)>();
         foreach (var entry in reader.Children("VirtualServices"))
         {
             var serviceText = entry.String("Service");
@@ -146,8 +146,6 @@ internal static class HealthSettings
                 entry.Problem("Service", $"'{serviceText}' is listed twice");
                 continue;
             }
-
-            settings[key] = $"{entry.PathOf("Service")} '{serviceText}'";
 
             var defaults = new QuorumPolicy();
             var quorum = entry.Int("Quorum", defaults.Quorum);
@@ -190,7 +188,7 @@ internal static class HealthSettings
             };
 
             entry.Report(Policy(key).Validate());
-            result[key] = Policy;
+            result[key] = ($"{entry.PathOf("Service")} '{serviceText}'", Policy);
         }
 
         return result;

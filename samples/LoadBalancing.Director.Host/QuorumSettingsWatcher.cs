@@ -35,12 +35,11 @@ internal sealed partial class QuorumSettingsWatcher(ServiceTable table, ILogger<
 
     private void Check()
     {
-        var present = table.Services.Select(s => s.Key).ToHashSet();
         lock (_lock)
         {
             foreach (var (key, setting) in settings)
             {
-                if (present.Contains(key))
+                if (table.TryGetService(in key, out _))
                 {
                     _warned.Remove(key); // warn again should it go missing later
                 }

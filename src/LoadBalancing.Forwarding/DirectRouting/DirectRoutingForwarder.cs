@@ -142,13 +142,13 @@ public sealed partial class DirectRoutingForwarder : IAsyncDisposable, IDisposab
                 // Attached last, once the slow path is ready for everything the program passes.
                 _fastPath = XdpFastPath.Create(_options.Xdp, _options.XdpMaxFlows, Connections, _neighbours, Statistics, _sockets[0].InterfaceMac, _options.DrainRemovedServers);
                 _engine.FastPath = _fastPath;
-                if (_options.Xdp == XdpMode.Tc)
+                if (_fastPath.NeedsSocketFilter)
                 {
                     // The packet taps run before tcx ingress: the sockets must leave the classifier's frames alone.
                     AttachSocketFilters(_virtualAddresses);
                 }
 
-                _fastPath.Attach(_sockets[0].InterfaceIndex, _options.InterfaceName, _options.Xdp);
+                _fastPath.Attach(_sockets[0].InterfaceIndex, _options.InterfaceName);
             }
 
             _resolver = new NeighbourResolver(_neighbours, _sockets[0].InterfaceIndex, _options.NeighbourRefreshInterval, _logger);
@@ -334,7 +334,7 @@ public sealed partial class DirectRoutingForwarder : IAsyncDisposable, IDisposab
 
             try
             {
-                if (_options.Xdp == XdpMode.Tc && _fastPath is not null)
+                if (_fastPath is { NeedsSocketFilter: true })
                 {
                     AttachSocketFilters(addresses);
                 }

@@ -24,6 +24,7 @@ internal sealed unsafe class XdpFastPath : IDisposable
     private readonly DirectRoutingStatistics _statistics;
     private readonly MacAddress _directorMac;
     private readonly bool _drainRemoved;
+    private readonly XdpMode _mode;
     private readonly ConcurrentDictionary<XdpFlowKey, OffloadedFlow> _flows = new();
     private readonly Lock _synchronizeLock = new();
 
@@ -35,8 +36,9 @@ internal sealed unsafe class XdpFastPath : IDisposable
     private XdpFlowValue[]? _batchValues;
     private SafeFileDescriptor? _link;
 
-    private XdpFastPath(SafeFileDescriptor map, SafeFileDescriptor program, ConnectionTable connections, INeighbourTable neighbours, DirectRoutingStatistics statistics, MacAddress directorMac, bool drainRemoved)
+    private XdpFastPath(XdpMode mode, SafeFileDescriptor map, SafeFileDescriptor program, ConnectionTable connections, INeighbourTable neighbours, DirectRoutingStatistics statistics, MacAddress directorMac, bool drainRemoved)
     {
+        _mode = mode;
         _map = map;
         _program = program;
         _connections = connections;
@@ -71,7 +73,7 @@ internal sealed unsafe class XdpFastPath : IDisposable
             var program = mode == XdpMode.Tc
                 ? BpfSystemCall.LoadProgram(BpfSystemCall.ProgramTypeSchedClassifier, XdpProgram.Build(map.Descriptor, mode), 0, "lb_dr_tc")
                 : BpfSystemCall.LoadProgram(BpfSystemCall.ProgramTypeXdp, XdpProgram.Build(map.Descriptor, mode), BpfSystemCall.AttachTypeXdp, "lb_dr_xdp");
-            return new XdpFastPath(map, program, connections, neighbours, statistics, directorMac, drainRemoved);
+            return new XdpFastPath(mode, map, program, connections, neighbours, statistics, directorMac, drainRemoved);
         }
         catch
         {
@@ -84,6 +86,12 @@ internal sealed unsafe class XdpFastPath : IDisposable
     internal SafeFileDescriptor Program => _program;
 
     /// <summary>
+    /// Gets a value indicating whether the packet sockets need <see cref="LoadSocketFilter"/>'s filter: the classifier
+    /// (<see cref="XdpMode.Tc"/>) runs after the packet taps, so they see the frames it forwards.
+    /// </summary>
+    public bool NeedsSocketFilter => _mode == XdpMode.Tc;
+
+    /// <summary>
     /// Loads the packet sockets' filter for <see cref="XdpMode.Tc"/> (<see cref="SlowPathSocketFilter"/>): the frames
     /// to <paramref name="virtualAddresses"/> that the classifier does not forward. The caller attaches it and closes it.
     /// </summary>
@@ -91,8 +99,9 @@ internal sealed unsafe class XdpFastPath : IDisposable
         => BpfSystemCall.LoadProgram(BpfSystemCall.ProgramTypeSocketFilter, SlowPathSocketFilter.Build(virtualAddresses, _map.Descriptor), 0, "lb_dr_slow");
 
     /// <summary>Attaches the program to <paramref name="interfaceIndex"/> of the calling thread's network namespace.</summary>
-    public void Attach(int interfaceIndex, string interfaceName, XdpMode mode)
+    public void Attach(int interfaceIndex, string interfaceName)
     {
+        var mode = _mode;
         var flags = mode == XdpMode.Native ? BpfSystemCall.XdpFlagsDriverMode : BpfSystemCall.XdpFlagsSkbMode;
         try
         {
