@@ -9,8 +9,9 @@ namespace LoadBalancing.Director.Host;
 /// (Linux: the raw-socket Direct-Routing forwarder on <c>Director:DirectRouting:InterfaceName</c>, as IPVS's <c>-g</c>;
 /// needs CAP_NET_RAW and the director arrangement of docs/director.md). Settings of <c>Director:DirectRouting</c>:
 /// <c>InterfaceName</c> (required), <c>Workers</c> (0 = one per processor), <c>UseReceiveRing</c> (true),
-/// <c>BatchDelayMicroseconds</c> (100), <c>Xdp</c> (<c>off</c> default, <c>generic</c> or <c>native</c>: the XDP fast path
-/// for established IPv4 flows), <c>XdpMaxFlows</c> (65536).
+/// <c>BatchDelayMicroseconds</c> (100), <c>Xdp</c> (<c>off</c> default, <c>generic</c>, <c>native</c> or <c>tc</c>: the
+/// kernel fast path for IPv4 flows), <c>XdpMaxFlows</c> (65536), <c>KernelScheduling</c> (true: with the fast path, the
+/// kernel also schedules the SYNs of rr/wrr services from the scheduler's published picks).
 /// </summary>
 internal static class ForwarderSettings
 {
@@ -70,6 +71,7 @@ internal static class ForwarderSettings
         }
 
         var xdpMaxFlows = reader.Int("XdpMaxFlows", defaults.XdpMaxFlows, 1, 16 * 1024 * 1024);
+        var kernelScheduling = reader.Bool("KernelScheduling", defaults.KernelScheduling);
         if (reader.Problems.Count > 0)
         {
             return reader.Problems[0];
@@ -83,6 +85,7 @@ internal static class ForwarderSettings
             o.BatchDelay = TimeSpan.FromMicroseconds(batchDelay);
             o.Xdp = xdp;
             o.XdpMaxFlows = xdpMaxFlows;
+            o.KernelScheduling = kernelScheduling;
         });
         builder.Services.AddHostedService<DirectRoutingForwarderHostedService>();
         return null;

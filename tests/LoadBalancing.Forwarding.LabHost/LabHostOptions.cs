@@ -32,6 +32,9 @@ internal sealed class LabHostOptions
 
     public string Health { get; private set; } = "none";
 
+    /// <summary>Gets a value indicating whether the XDP/tc fast path schedules rr/wrr SYNs itself (--kernel-scheduling on|off, default on).</summary>
+    public bool KernelScheduling { get; private set; } = true;
+
     public int HealthIntervalMs { get; private set; } = 200;
 
     public static LabHostOptions Parse(string[] args)
@@ -85,6 +88,9 @@ internal sealed class LabHostOptions
                     break;
                 case "--xdp" when value is "off" or "generic" or "native" or "tc":
                     o.Xdp = value switch { "generic" => XdpMode.Generic, "native" => XdpMode.Native, "tc" => XdpMode.Tc, _ => XdpMode.Off };
+                    break;
+                case "--kernel-scheduling" when value is "on" or "off":
+                    o.KernelScheduling = value == "on";
                     break;
                 case "--health" when value is "tcp" or "none":
                     o.Health = value;

@@ -93,6 +93,7 @@ namespace LoadBalancing.Forwarding.LabHost
                     BatchDelay = options.BatchDelayMicroseconds is { } us ? TimeSpan.FromMicroseconds(us) : new DirectRoutingOptions().BatchDelay,
                     StartupResolutionTimeout = TimeSpan.FromSeconds(3),
                     Xdp = options.Xdp,
+                    KernelScheduling = options.KernelScheduling,
                 });
                 try
                 {
@@ -191,13 +192,16 @@ namespace LoadBalancing.Forwarding.LabHost
                     config = without;
                     return "ok";
                 case "stats" when parts.Length == 1:
+                    // The fast path's map first: counting it waits for a synchronization under way, so every counter
+                    // read after it includes what that round folded in (an empty map with unfolded counters is torn).
+                    var map = dr?.CountFastPathFlows() ?? 0;
                     var lines = services.Services.SelectMany(s => s.Destinations).GroupBy(d => d.Address).Select(g => string.Create(CultureInfo.InvariantCulture,
                         $"server {g.Key} conns={g.Sum(d => d.Statistics.Connections)} active={g.Sum(d => d.ActiveConnections)} inactive={g.Sum(d => d.InactiveConnections)} weight={g.Min(d => d.Weight)} inpkts={g.Sum(d => d.Statistics.InPackets)} inbytes={g.Sum(d => d.Statistics.InBytes)}")).ToList();
                     if (dr is not null)
                     {
                         var s = dr.Statistics;
                         lines.Add(string.Create(CultureInfo.InvariantCulture,
-                            $"forwarder received={s.Received} forwarded={s.Forwarded} malformed={s.Malformed} fragments={s.Fragments} senderrors={s.SendErrors} kerneldrops={s.KernelDrops} notfordirector={s[DirectRoutingVerdict.NotForDirector]} notscheduled={s[DirectRoutingVerdict.NotScheduled]} xdppackets={s.FastPathPackets} xdpbytes={s.FastPathBytes} xdpflows={s.FastPathFlows} xdperrors={s.FastPathErrors} xdpactive={s.FastPathActiveFlows} xdpmap={dr.CountFastPathFlows()}"));
+                            $"forwarder received={s.Received} forwarded={s.Forwarded} malformed={s.Malformed} fragments={s.Fragments} senderrors={s.SendErrors} kerneldrops={s.KernelDrops} notfordirector={s[DirectRoutingVerdict.NotForDirector]} notscheduled={s[DirectRoutingVerdict.NotScheduled]} xdppackets={s.FastPathPackets} xdpbytes={s.FastPathBytes} xdpflows={s.FastPathFlows} xdperrors={s.FastPathErrors} xdpactive={s.FastPathActiveFlows} xdpmap={map} kernelscheduled={s.KernelScheduled}"));
                     }
 
                     lines.Add("ok");

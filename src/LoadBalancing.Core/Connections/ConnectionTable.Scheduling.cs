@@ -9,10 +9,62 @@ namespace LoadBalancing.Connections;
 public sealed partial class ConnectionTable
 {
     /// <summary>
-    /// Creates the entry for a new connection. <paramref name="retry"/> is set when another worker created the
-    /// same entry (or template) first; the caller then looks it up again.
+    /// Records a new connection whose first packet was already forwarded to <paramref name="destination"/> by
+    /// another scheduler that took its pick from <paramref name="service"/>'s scheduler (the Direct-Routing kernel
+    /// fast path schedules SYNs in the kernel): creates the entry as <see cref="ProcessInbound"/> would have for
+    /// <paramref name="packet"/>, with the same counters and state transition, without asking the scheduler again.
     /// </summary>
-    private PacketDecision Schedule(in ConnectionKey key, in PacketInfo packet, VirtualServiceState service, ConnectionTableOptions options, long now, out bool retry)
+    /// <param name="packet">The connection's first packet (a TCP SYN), client → virtual address.</param>
+    /// <param name="service">The virtual service the packet was scheduled on.</param>
+    /// <param name="destination">The real server it went to; one of <paramref name="service"/>'s destinations.</param>
+    /// <returns>
+    /// The entry (a new one, or the existing one if it already goes to <paramref name="destination"/>, which then
+    /// counts the packet), or <see langword="null"/> when the tuple's entry goes to another server, the service is
+    /// persistent (templates are not handled here) or the packet may not create an entry.
+    /// </returns>
+    public Connection? AddScheduled(in PacketInfo packet, VirtualServiceState service, RealServerState destination)
+    {
+        ArgumentNullException.ThrowIfNull(service);
+        ArgumentNullException.ThrowIfNull(destination);
+        if (service.Config.PersistenceTimeout is not null || destination.Service != service)
+        {
+            return null;
+        }
+
+        var options = Options;
+        var now = NowMilliseconds();
+        var key = new ConnectionKey((int)packet.Protocol, packet.SourceAddress, packet.SourcePort, packet.DestinationAddress, packet.DestinationPort);
+        for (var attempt = 0; attempt < 8; attempt++)
+        {
+            if (_connections.TryGetValue(key, out var existing))
+            {
+                if (HandleExisting(existing, in packet, options, now) is { } found)
+                {
+                    return found.Connection?.Destination == destination ? found.Connection : null;
+                }
+            }
+
+            if (!MayCreate(in packet, options))
+            {
+                return null;
+            }
+
+            var scheduled = Schedule(in key, in packet, service, options, now, destination, out var retry);
+            if (!retry)
+            {
+                return scheduled.Connection;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Creates the entry for a new connection. <paramref name="retry"/> is set when another worker created the
+    /// same entry (or template) first; the caller then looks it up again. <c>chosen</c> is a destination already
+    /// taken from the service's scheduler (non-persistent services only), or null to ask it.
+    /// </summary>
+    private PacketDecision Schedule(in ConnectionKey key, in PacketInfo packet, VirtualServiceState service, ConnectionTableOptions options, long now, RealServerState? chosen, out bool retry)
     {
         retry = false;
 
@@ -55,7 +107,7 @@ public sealed partial class ConnectionTable
                 return PacketDecision.NoDestination;
             }
 
-            destination = service.Schedule(in request);
+            destination = chosen ?? service.Schedule(in request);
             if (destination is null)
             {
                 return PacketDecision.NoDestination;

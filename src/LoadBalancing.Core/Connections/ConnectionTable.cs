@@ -110,7 +110,7 @@ public sealed partial class ConnectionTable
                 return PacketDecision.NotScheduled;
             }
 
-            var scheduled = Schedule(in key, in packet, service, options, now, out var retry);
+            var scheduled = Schedule(in key, in packet, service, options, now, chosen: null, out var retry);
             if (!retry)
             {
                 return scheduled;

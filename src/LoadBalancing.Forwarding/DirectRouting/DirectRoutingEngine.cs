@@ -83,7 +83,10 @@ internal sealed class DirectRoutingEngine
         }
 
         var service = FindService(in packet);
-        var decision = _connections.ProcessInbound(in packet, service);
+        var decision = service is not null && FastPath is { } fastPath && packet.Protocol == ServiceProtocol.Tcp
+            && (packet.TcpFlags & (TcpFlags.Syn | TcpFlags.Ack)) == TcpFlags.Syn && fastPath.SchedulesInKernel(service)
+            ? KernelScheduledSyn(in packet, service, fastPath)
+            : _connections.ProcessInbound(in packet, service);
         switch (decision.Verdict)
         {
             case ConnectionVerdict.Forward:
@@ -111,6 +114,24 @@ internal sealed class DirectRoutingEngine
         Rewrite(frame, mac);
         FastPath?.OnForwarded(in packet, decision.Connection, mac);
         return DirectRoutingVerdict.Forward;
+    }
+
+    /// <summary>
+    /// A bare SYN of a service the kernel schedules that reached user space. It may be a retransmission of one the
+    /// kernel scheduled: that connection is adopted first. A new connection takes the kernel's next published pick,
+    /// so that both hand out one sequence; without one, the table asks the scheduler as for any service.
+    /// </summary>
+    private PacketDecision KernelScheduledSyn(in PacketInfo packet, VirtualServiceState service, XdpFastPath fastPath)
+    {
+        fastPath.AdoptFromKernel(in packet);
+        if (_connections.Find(packet.Protocol, packet.SourceAddress, packet.SourcePort, packet.DestinationAddress, packet.DestinationPort) is null
+            && fastPath.TryTakePick(service, out var pick)
+            && _connections.AddScheduled(in packet, service, pick) is { } connection)
+        {
+            return new PacketDecision(ConnectionVerdict.Forward, connection, connection.Destination, connection.DestinationPort);
+        }
+
+        return _connections.ProcessInbound(in packet, service);
     }
 
     /// <summary>

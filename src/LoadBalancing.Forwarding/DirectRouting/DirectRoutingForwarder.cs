@@ -47,6 +47,7 @@ public sealed partial class DirectRoutingForwarder : IAsyncDisposable, IDisposab
     private DirectRoutingEngine? _engine;
     private XdpFastPath? _fastPath;
     private Timer? _fastPathTimer;
+    private Timer? _refillTimer;
     private NetworkAddress[] _virtualAddresses = [];
     private volatile bool _stopping;
     private int _state; // 0 new, 1 started, 2 stopped
@@ -140,7 +141,8 @@ public sealed partial class DirectRoutingForwarder : IAsyncDisposable, IDisposab
             if (_options.Xdp != XdpMode.Off)
             {
                 // Attached last, once the slow path is ready for everything the program passes.
-                _fastPath = XdpFastPath.Create(_options.Xdp, _options.XdpMaxFlows, Connections, _neighbours, Statistics, _sockets[0].InterfaceMac, _options.DrainRemovedServers);
+                _fastPath = XdpFastPath.Create(_options.Xdp, _options.XdpMaxFlows, Connections, _neighbours, Statistics, _sockets[0].InterfaceMac, _options.DrainRemovedServers, _options.KernelScheduling);
+                _fastPath.RefreshSchedule(_services.Services);
                 _engine.FastPath = _fastPath;
                 if (_fastPath.NeedsSocketFilter)
                 {
@@ -168,6 +170,11 @@ public sealed partial class DirectRoutingForwarder : IAsyncDisposable, IDisposab
             // The kernel's counters are folded in (restarting the timers of flows in use) before each expiry round,
             // so an entry whose packets all take the fast path never expires while it is active.
             _fastPathTimer = new Timer(static state => ((DirectRoutingForwarder)state!).SynchronizeFastPath(), this, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+            if (_fastPath.Schedule is not null)
+            {
+                // The published picks are topped up ten times a second (the look-ahead covers four such periods).
+                _refillTimer = new Timer(static state => ((DirectRoutingForwarder)state!).RefillSchedule(), this, TimeSpan.Zero, TimeSpan.FromMilliseconds(100));
+            }
         }
         else if (_options.RunConnectionTableExpiry)
         {
@@ -205,6 +212,9 @@ public sealed partial class DirectRoutingForwarder : IAsyncDisposable, IDisposab
                 break; // stopped meanwhile, or netlink failed: the resolver thread keeps trying
             }
         }
+
+        // The servers' MACs are known now: publish the kernel's first picks before the first SYN comes.
+        RefillSchedule();
     }
 
     /// <summary>Stops the workers and closes every socket. Established connections are no longer forwarded.</summary>
@@ -326,6 +336,16 @@ public sealed partial class DirectRoutingForwarder : IAsyncDisposable, IDisposab
             }
 
             _resolver?.SetTargets(CurrentRealServers());
+            try
+            {
+                // At once: a removed or drained server must get no further kernel-scheduled connection.
+                _fastPath?.RefreshSchedule(_services.Services);
+            }
+            catch (BpfException ex)
+            {
+                Log.FastPathSynchronizeFailed(_logger, ex);
+            }
+
             var addresses = CurrentVirtualAddresses();
             if (addresses.AsSpan().SequenceEqual(_virtualAddresses))
             {
@@ -409,6 +429,26 @@ public sealed partial class DirectRoutingForwarder : IAsyncDisposable, IDisposab
         }
     }
 
+    private void RefillSchedule()
+    {
+        lock (_filterLock)
+        {
+            if (Volatile.Read(ref _state) != 1 || _fastPath is null)
+            {
+                return;
+            }
+
+            try
+            {
+                _fastPath.RefillSchedule();
+            }
+            catch (BpfException ex)
+            {
+                Log.FastPathSynchronizeFailed(_logger, ex);
+            }
+        }
+    }
+
     private NetworkAddress[] CurrentVirtualAddresses()
         => [.. _services.Services.Where(s => !s.Key.IsFirewallMark).Select(s => s.Key.Address).Distinct().Order()];
 
@@ -420,6 +460,8 @@ public sealed partial class DirectRoutingForwarder : IAsyncDisposable, IDisposab
         // First: detaching the program sends every frame back to the packet sockets (or, stopped, to the kernel's drop rule).
         _fastPathTimer?.Dispose();
         _fastPathTimer = null;
+        _refillTimer?.Dispose();
+        _refillTimer = null;
         _fastPath?.Dispose();
         _fastPath = null;
         _expiry?.Dispose();

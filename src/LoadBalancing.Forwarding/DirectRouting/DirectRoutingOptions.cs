@@ -65,6 +65,19 @@ public sealed class DirectRoutingOptions
     /// </summary>
     public XdpMode Xdp { get; set; }
 
+    /// <summary>
+    /// Gets or sets a value indicating whether, with <see cref="Xdp"/> on, the kernel program also schedules new TCP
+    /// connections of the services where that keeps IPVS's semantics (default <see langword="true"/>): IPv4 TCP,
+    /// <c>rr</c> or <c>wrr</c>, not persistent, no connection thresholds, every server Direct-Routing (at most 16
+    /// such services). User space takes the service scheduler's next picks ahead of time and publishes them in a
+    /// memory-mapped ring; the program gives each bare SYN the next pick in order, makes the flow and forwards it,
+    /// so a connection never passes through user space. The table learns each such connection (counters, listing,
+    /// lc of other services are unaffected) when the kernel's map is read, about once a second. When a server, a
+    /// weight, health or a MAC changes, the published picks are withdrawn at once and taken afresh. Needs Linux
+    /// 5.12 or later (atomic fetch-and-add).
+    /// </summary>
+    public bool KernelScheduling { get; set; } = true;
+
     /// <summary>Gets or sets the capacity of the XDP flow map (an LRU hash; default 65 536, 1 to 16 777 216).</summary>
     public int XdpMaxFlows { get; set; } = 65_536;
 

@@ -14,6 +14,7 @@ public sealed class DirectRoutingStatistics
     private long _fastPathBytes;
     private long _fastPathFlows;
     private long _fastPathErrors;
+    private long _kernelScheduled;
     private long _fastPathWithdrawn;
 
     /// <summary>Gets the frames received from the packet socket(s).</summary>
@@ -55,6 +56,12 @@ public sealed class DirectRoutingStatistics
     /// <summary>Gets the number of flows in the XDP fast path now (handed over and not yet withdrawn on FIN, RST, expiry or a server change).</summary>
     public long FastPathActiveFlows => FastPathFlows - Volatile.Read(ref _fastPathWithdrawn);
 
+    /// <summary>
+    /// Gets the number of new connections the kernel fast path scheduled itself (<see cref="DirectRoutingOptions.KernelScheduling"/>),
+    /// as adopted into the connection table about once a second; they are also in <see cref="FastPathFlows"/>.
+    /// </summary>
+    public long KernelScheduled => Volatile.Read(ref _kernelScheduled);
+
     /// <summary>Gets the number of flows the XDP fast path could not take (map update failed); they stay in user space.</summary>
     public long FastPathErrors => Volatile.Read(ref _fastPathErrors);
 
@@ -88,6 +95,8 @@ public sealed class DirectRoutingStatistics
     internal void CountFastPathWithdrawn() => Interlocked.Increment(ref _fastPathWithdrawn);
 
     internal void CountFastPathError() => Interlocked.Increment(ref _fastPathErrors);
+
+    internal void CountKernelScheduled() => Interlocked.Increment(ref _kernelScheduled);
 
     internal void CountSendError() => Interlocked.Increment(ref _sendErrors);
 

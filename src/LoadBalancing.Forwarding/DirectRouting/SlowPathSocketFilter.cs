@@ -35,7 +35,10 @@ internal static class SlowPathSocketFilter
     // aligned (the verifier refuses misaligned stack loads): R10 - 66 .. R10 - 25.
     private const short BufferOffset = -66;
 
-    public static EbpfInstruction[] Build(IReadOnlyCollection<NetworkAddress> virtualAddresses, int mapDescriptor)
+    // The services map's key for a SYN, between the copy and the flow key: R10 - 24 .. R10 - 17.
+    private const short ServiceKeyOffset = -24;
+
+    public static EbpfInstruction[] Build(IReadOnlyCollection<NetworkAddress> virtualAddresses, int mapDescriptor, XdpScheduleMaps? schedule = null)
     {
         var a = new EbpfAssembler();
 
@@ -78,23 +81,49 @@ internal static class SlowPathSocketFilter
          .JumpIf(Condition.Equal, R9, 17, "key")
          .JumpIf(Condition.NotEqual, R9, 6, "accept")
          .JumpIf(Condition.Less, R7, 54, "accept")
-         .LoadAbsolute(Size.Byte, 47)                                // TCP flags, beyond the copy
-         .And(R0, 0x02)
+         .LoadAbsolute(Size.Byte, 47);                               // TCP flags, beyond the copy
+        if (schedule is not null)
+        {
+            a.MoveRegister(R1, R0).And(R1, 0x17)
+             .JumpIf(Condition.Equal, R1, 0x02, "syn");
+        }
+
+        a.And(R0, 0x02)
          .JumpIf(Condition.NotEqual, R0, 0, "accept")
 
-         .Label("key")
-         .Load(Size.Word, R0, R10, BufferOffset + 26).Store(Size.Word, R10, KeyOffset, R0)
-         .Store(Size.Word, R10, KeyOffset + 4, R8)
-         .Load(Size.Word, R0, R10, BufferOffset + 34).Store(Size.Word, R10, KeyOffset + 8, R0)
-         .Store(Size.Word, R10, KeyOffset + 12, R9)
-         .LoadMap(R1, mapDescriptor)
-         .MoveRegister(R2, R10).Add(R2, KeyOffset)
-         .Call(HelperMapLookupElement)
-         .JumpIf(Condition.Equal, R0, 0, "accept")
-         .Jump("drop")
+         .Label("key");
+        EmitFlowLookup(a, mapDescriptor);
+        a.JumpIf(Condition.Equal, R0, 0, "accept")
+         .Jump("drop");
+
+        if (schedule is { } maps)
+        {
+            // A bare SYN: the classifier takes it when the flow is new, the service is scheduled in the kernel and a
+            // pick is published. Drop it here only with a margin of picks, so that a SYN is never left to neither.
+            a.Label("syn");
+            EmitFlowLookup(a, mapDescriptor);
+            a.JumpIf(Condition.NotEqual, R0, 0, "accept")
+             .Store(Size.Word, R10, ServiceKeyOffset, R8)
+             .Load(Size.Half, R0, R10, BufferOffset + 36).Store(Size.Half, R10, ServiceKeyOffset + 4, R0)
+             .StoreImmediate(Size.Half, R10, ServiceKeyOffset + 6, 0)
+             .LoadMap(R1, maps.Services)
+             .MoveRegister(R2, R10).Add(R2, ServiceKeyOffset)
+             .Call(HelperMapLookupElement)
+             .JumpIf(Condition.Equal, R0, 0, "accept")
+             .Load(Size.Word, R1, R0, 0).Store(Size.Word, R10, KeyOffset, R1)
+             .LoadMap(R1, maps.Heads)
+             .MoveRegister(R2, R10).Add(R2, KeyOffset)
+             .Call(HelperMapLookupElement)
+             .JumpIf(Condition.Equal, R0, 0, "accept")
+             .Load(Size.Double, R1, R0, 0)
+             .Load(Size.Double, R2, R0, 8)
+             .Add(R1, XdpScheduleRing.FilterMargin)
+             .JumpIfRegister(Condition.Less, R1, R2, "drop")
+             .Jump("accept");
+        }
 
         // The classic filter's test, for IPv6 and short frames (none of which the classifier forwards).
-         .Label("classic")
+        a.Label("classic")
          .LoadAbsolute(Size.Half, 12)
          .JumpIf32(Condition.Equal, R0, 0x0800, "classic-v4")
          .JumpIf32(Condition.Equal, R0, 0x86DD, "classic-v6")
@@ -131,4 +160,14 @@ internal static class SlowPathSocketFilter
          .Exit();
         return a.Build();
     }
+
+    /// <summary>R0 = the flow map's entry for the copied headers (R8 = destination, R9 = protocol), or 0.</summary>
+    private static void EmitFlowLookup(EbpfAssembler a, int mapDescriptor)
+        => a.Load(Size.Word, R0, R10, BufferOffset + 26).Store(Size.Word, R10, KeyOffset, R0)
+            .Store(Size.Word, R10, KeyOffset + 4, R8)
+            .Load(Size.Word, R0, R10, BufferOffset + 34).Store(Size.Word, R10, KeyOffset + 8, R0)
+            .Store(Size.Word, R10, KeyOffset + 12, R9)
+            .LoadMap(R1, mapDescriptor)
+            .MoveRegister(R2, R10).Add(R2, KeyOffset)
+            .Call(HelperMapLookupElement);
 }

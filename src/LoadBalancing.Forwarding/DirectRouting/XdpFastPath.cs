@@ -1,7 +1,9 @@
+using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using LoadBalancing.Connections;
 using LoadBalancing.Forwarding.Linux.Bpf;
 using LoadBalancing.Model;
+using LoadBalancing.Runtime;
 
 namespace LoadBalancing.Forwarding.DirectRouting;
 
@@ -14,6 +16,12 @@ namespace LoadBalancing.Forwarding.DirectRouting;
 /// <see cref="Synchronize"/> folds the kernel's per-flow counters into the connection table about once a second,
 /// with the state transitions of the segments counted (so SYN_RECV → ESTABLISHED → FIN_WAIT is applied up to a
 /// second late), and withdraws flows that closed or whose entry ended.
+/// <para>
+/// With kernel scheduling (<see cref="XdpScheduleRing"/>) the program also takes the SYNs of <c>rr</c>/<c>wrr</c>
+/// services from published scheduler picks and makes their flows itself; <see cref="Synchronize"/> adopts those
+/// into the connection table (<see cref="ConnectionTable.AddScheduled"/>) the next time it reads the map, and a SYN
+/// of such a flow that reaches user space first (a retransmission) adopts it at once.
+/// </para>
 /// </summary>
 internal sealed unsafe class XdpFastPath : IDisposable
 {
@@ -27,6 +35,8 @@ internal sealed unsafe class XdpFastPath : IDisposable
     private readonly XdpMode _mode;
     private readonly ConcurrentDictionary<XdpFlowKey, OffloadedFlow> _flows = new();
     private readonly Lock _synchronizeLock = new();
+    private readonly Lock _adoptLock = new();
+    private readonly XdpScheduleRing? _schedule;
 
     // Synchronize's state (under _synchronizeLock): the round number, and the batch buffers.
     private const int BatchSize = 1024;
@@ -36,9 +46,10 @@ internal sealed unsafe class XdpFastPath : IDisposable
     private XdpFlowValue[]? _batchValues;
     private SafeFileDescriptor? _link;
 
-    private XdpFastPath(XdpMode mode, SafeFileDescriptor map, SafeFileDescriptor program, ConnectionTable connections, INeighbourTable neighbours, DirectRoutingStatistics statistics, MacAddress directorMac, bool drainRemoved)
+    private XdpFastPath(XdpMode mode, SafeFileDescriptor map, SafeFileDescriptor program, XdpScheduleRing? schedule, ConnectionTable connections, INeighbourTable neighbours, DirectRoutingStatistics statistics, MacAddress directorMac, bool drainRemoved)
     {
         _mode = mode;
+        _schedule = schedule;
         _map = map;
         _program = program;
         _connections = connections;
@@ -64,21 +75,67 @@ internal sealed unsafe class XdpFastPath : IDisposable
         return count;
     }
 
-    /// <summary>Creates the map and loads the program for <paramref name="mode"/> (not attached yet). Needs CAP_BPF (or root).</summary>
-    public static XdpFastPath Create(XdpMode mode, int maxFlows, ConnectionTable connections, INeighbourTable neighbours, DirectRoutingStatistics statistics, MacAddress directorMac, bool drainRemoved)
+    /// <summary>
+    /// Creates the maps and loads the program for <paramref name="mode"/> (not attached yet), with the kernel's own
+    /// scheduling of new connections when <paramref name="kernelScheduling"/>. Needs CAP_BPF (or root).
+    /// </summary>
+    public static XdpFastPath Create(XdpMode mode, int maxFlows, ConnectionTable connections, INeighbourTable neighbours, DirectRoutingStatistics statistics, MacAddress directorMac, bool drainRemoved, bool kernelScheduling = false)
     {
         var map = BpfSystemCall.CreateMap(BpfSystemCall.MapTypeLruHash, XdpFlowKey.Length, XdpFlowValue.Length, maxFlows, "lb_dr_flows");
+        XdpScheduleRing? schedule = null;
         try
         {
+            schedule = kernelScheduling ? XdpScheduleRing.Create(neighbours, directorMac) : null;
+            var code = XdpProgram.Build(map.Descriptor, mode, schedule?.Maps);
             var program = mode == XdpMode.Tc
-                ? BpfSystemCall.LoadProgram(BpfSystemCall.ProgramTypeSchedClassifier, XdpProgram.Build(map.Descriptor, mode), 0, "lb_dr_tc")
-                : BpfSystemCall.LoadProgram(BpfSystemCall.ProgramTypeXdp, XdpProgram.Build(map.Descriptor, mode), BpfSystemCall.AttachTypeXdp, "lb_dr_xdp");
-            return new XdpFastPath(mode, map, program, connections, neighbours, statistics, directorMac, drainRemoved);
+                ? BpfSystemCall.LoadProgram(BpfSystemCall.ProgramTypeSchedClassifier, code, 0, "lb_dr_tc")
+                : BpfSystemCall.LoadProgram(BpfSystemCall.ProgramTypeXdp, code, BpfSystemCall.AttachTypeXdp, "lb_dr_xdp");
+            return new XdpFastPath(mode, map, program, schedule, connections, neighbours, statistics, directorMac, drainRemoved);
         }
         catch
         {
+            schedule?.Dispose();
             map.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>Gets the kernel scheduling rings, or null when the kernel schedules nothing.</summary>
+    internal XdpScheduleRing? Schedule => _schedule;
+
+    /// <summary>Gets a value indicating whether the kernel schedules the SYNs of <paramref name="service"/>.</summary>
+    public bool SchedulesInKernel(VirtualServiceState service) => _schedule is not null && _schedule.IsScheduled(service);
+
+    /// <summary>Takes the service table as it is now into the kernel's scheduling (no-op without it).</summary>
+    public void RefreshSchedule(IEnumerable<VirtualServiceState> services) => _schedule?.Refresh(services);
+
+    /// <summary>Tops up the kernel's published picks (every 100 ms; no-op without kernel scheduling).</summary>
+    public void RefillSchedule() => _schedule?.Refill();
+
+    /// <summary>Takes the kernel's next published pick for a SYN of <paramref name="service"/> that reached user space.</summary>
+    public bool TryTakePick(VirtualServiceState service, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out RealServerState? destination)
+    {
+        destination = null;
+        return _schedule is not null && _schedule.TryTakePick(service, out destination);
+    }
+
+    /// <summary>
+    /// Called by the engine before it handles a bare SYN of a service the kernel schedules: if the kernel made the
+    /// flow (the SYN is a retransmission of one it forwarded), the connection is adopted now, so that the table
+    /// sees a retransmitted handshake and not a new connection.
+    /// </summary>
+    public void AdoptFromKernel(in PacketInfo packet)
+    {
+        var key = XdpFlowKey.Create(packet.Protocol, packet.SourceAddress, packet.SourcePort, packet.DestinationAddress, packet.DestinationPort);
+        if (_flows.ContainsKey(key))
+        {
+            return;
+        }
+
+        XdpFlowValue value;
+        if (BpfSystemCall.Lookup(_map, &key, &value) && value.Scheduled != 0)
+        {
+            Adopt(key, in value, generation: 0);
         }
     }
 
@@ -96,7 +153,7 @@ internal sealed unsafe class XdpFastPath : IDisposable
     /// to <paramref name="virtualAddresses"/> that the classifier does not forward. The caller attaches it and closes it.
     /// </summary>
     public SafeFileDescriptor LoadSocketFilter(IReadOnlyCollection<NetworkAddress> virtualAddresses)
-        => BpfSystemCall.LoadProgram(BpfSystemCall.ProgramTypeSocketFilter, SlowPathSocketFilter.Build(virtualAddresses, _map.Descriptor), 0, "lb_dr_slow");
+        => BpfSystemCall.LoadProgram(BpfSystemCall.ProgramTypeSocketFilter, SlowPathSocketFilter.Build(virtualAddresses, _map.Descriptor, _schedule?.Maps), 0, "lb_dr_slow");
 
     /// <summary>Attaches the program to <paramref name="interfaceIndex"/> of the calling thread's network namespace.</summary>
     public void Attach(int interfaceIndex, string interfaceName)
@@ -224,7 +281,14 @@ internal sealed unsafe class XdpFastPath : IDisposable
                 first = false;
                 for (var i = 0; i < count; i++)
                 {
-                    if (_flows.TryGetValue(_batchKeys[i], out var flow))
+                    if (!_flows.TryGetValue(_batchKeys[i], out var flow))
+                    {
+                        if (_batchValues[i].Scheduled != 0)
+                        {
+                            Adopt(_batchKeys[i], in _batchValues[i], generation);
+                        }
+                    }
+                    else
                     {
                         lock (flow)
                         {
@@ -252,7 +316,69 @@ internal sealed unsafe class XdpFastPath : IDisposable
         // Closing the link detaches the program at once; the map and program go with their last reference.
         _link?.Dispose();
         _program.Dispose();
+        _schedule?.Dispose();
         _map.Dispose();
+    }
+
+    /// <summary>
+    /// Takes a flow the kernel made for a SYN it scheduled into the connection table, as if user space had forwarded
+    /// that SYN to the pick's server, and folds the packets after it. A flow whose id or entry cannot be taken is
+    /// removed from the kernel (its next packets reach user space, which finds no entry for them).
+    /// </summary>
+    private void Adopt(XdpFlowKey key, in XdpFlowValue value, long generation)
+    {
+        lock (_adoptLock)
+        {
+            if (_flows.ContainsKey(key))
+            {
+                return;
+            }
+
+            var id = (ushort)(value.Scheduled & 0xFFFF);
+            var synLength = (int)(value.Scheduled >> XdpProgram.SynLengthShift);
+            Connection? connection = null;
+            if (_schedule is not null && _schedule.TryGetDestination(id, out var destination))
+            {
+                var packet = new PacketInfo
+                {
+                    Protocol = ServiceProtocol.Tcp,
+                    SourceAddress = NetworkAddress.FromIPv4(BinaryPrimitives.ReverseEndianness(key.SourceAddress)),
+                    SourcePort = BinaryPrimitives.ReverseEndianness(key.SourcePort),
+                    DestinationAddress = NetworkAddress.FromIPv4(BinaryPrimitives.ReverseEndianness(key.DestinationAddress)),
+                    DestinationPort = BinaryPrimitives.ReverseEndianness(key.DestinationPort),
+                    TcpFlags = TcpFlags.Syn,
+                    Length = synLength,
+                };
+                connection = _connections.AddScheduled(in packet, destination.Service, destination);
+            }
+
+            if (connection is null)
+            {
+                var k = key;
+                BpfSystemCall.Delete(_map, &k);
+                _statistics.CountFastPathError();
+                return;
+            }
+
+            fixed (byte* macs = value.Macs)
+            {
+                var flow = new OffloadedFlow(connection, ServiceProtocol.Tcp, MacAddress.Read(new ReadOnlySpan<byte>(macs, MacAddress.Length)))
+                {
+                    Packets = 1,
+                    Bytes = (ulong)synLength,
+                    SeenGeneration = generation,
+                };
+                _flows[key] = flow;
+                lock (flow)
+                {
+                    Fold(flow, in value);
+                }
+            }
+
+            _statistics.CountFastPath(1, synLength); // the SYN, which the kernel forwarded too
+            _statistics.CountFastPathFlow();
+            _statistics.CountKernelScheduled();
+        }
     }
 
     private void Offload(XdpFlowKey key, OffloadedFlow flow)

@@ -39,8 +39,9 @@ internal struct XdpFlowKey : IEquatable<XdpFlowKey>
 
 /// <summary>
 /// The value of the fast path's flow map: the MAC addresses the program writes (real server's, director's) and the
-/// counters it keeps (packets and IP bytes with atomic adds, the last packet's <c>bpf_ktime_get_ns</c>, and how
-/// many of the packets were TCP FINs and RSTs, so user space can apply their state transitions).
+/// counters it keeps (packets and IP bytes with atomic adds, and how many of the packets were TCP FINs and RSTs, so
+/// user space can apply their state transitions). A flow the program made for a SYN it scheduled itself carries the
+/// pick's destination id and the SYN's IP length in <see cref="Scheduled"/> (0 in a flow user space made).
 /// </summary>
 [StructLayout(LayoutKind.Sequential, Size = Length)]
 internal unsafe struct XdpFlowValue
@@ -48,15 +49,15 @@ internal unsafe struct XdpFlowValue
     public const int Length = 56;
     public const int PacketsOffset = 16;
     public const int BytesOffset = 24;
-    public const int LastSeenOffset = 32;
+    public const int ReservedOffset = 32;
     public const int FinsOffset = 40;
     public const int ResetsOffset = 48;
 
     public fixed byte Macs[12]; // destination (real server) then source (director), as in the Ethernet header
-    public uint Padding;
+    public uint Scheduled;          // kernel-made: destination id | SYN IP length << 16
     public ulong Packets;
     public ulong Bytes;
-    public ulong LastSeenNanoseconds;
+    public ulong Reserved;          // zero
     public ulong Fins;
     public ulong Resets;
 

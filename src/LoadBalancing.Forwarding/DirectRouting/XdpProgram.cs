@@ -30,7 +30,8 @@ internal static class XdpProgram
     public const int TcxNext = -1;
 
     private const int HelperMapLookupElement = 1;
-    private const int HelperKtimeGetNs = 5;
+    private const int HelperMapUpdateElement = 2;
+    private const int MapUpdateNoExist = 1;
     private const int HelperRedirect = 23;
     private const int HelperSkbPullData = 39;
 
@@ -43,7 +44,16 @@ internal static class XdpProgram
     // Stack slots of the key (R10 - 16 .. R10 - 1).
     private const short KeyOffset = -XdpFlowKey.Length;
 
+    // Scheduling in the kernel: an array map's u32 key (R10 - 20), the services map's key (R10 - 32) and the new
+    // flow's value (R10 - 88 .. R10 - 33).
+    private const short ArrayKeyOffset = -20;
+    private const short ServiceKeyOffset = -32;
+    private const short ValueOffset = -88;
+
     public static EbpfInstruction[] Build(int mapDescriptor) => Build(mapDescriptor, XdpMode.Generic);
+
+    /// <summary>The <c>Scheduled</c> word of a flow the kernel made: the destination's id in the low half, the SYN's IP length in the high half.</summary>
+    public const int SynLengthShift = 16;
 
     /// <summary>
     /// Builds the program for <paramref name="mode"/>: an XDP program for <see cref="XdpMode.Generic"/> and
@@ -51,7 +61,7 @@ internal static class XdpProgram
     /// redirects to the ingress interface's egress with <c>bpf_redirect</c> instead of <c>XDP_TX</c>, and passes with
     /// <c>TCX_NEXT</c>).
     /// </summary>
-    public static EbpfInstruction[] Build(int mapDescriptor, XdpMode mode)
+    public static EbpfInstruction[] Build(int mapDescriptor, XdpMode mode, XdpScheduleMaps? schedule = null)
     {
         var tc = mode == XdpMode.Tc;
         var a = new EbpfAssembler();
@@ -119,13 +129,26 @@ internal static class XdpProgram
          .JumpIf(Condition.Equal, R5, 17, "udp")
          .JumpIf(Condition.NotEqual, R5, 6, "pass")
 
-        // TCP: the whole 20-byte header; SYNs go to user space (scheduling). R9 = the FIN and RST bits (0 for UDP).
+        // TCP: the whole 20-byte header. R9 = the FIN and RST bits (0 for UDP), or SYN alone for a bare SYN, which
+        // only a service scheduled in the kernel takes (without one, every SYN goes to user space).
          .MoveRegister(R4, R2).Add(R4, TcpFrameLength)
          .JumpIfRegister(Condition.Greater, R4, R3, "pass")
          .Load(Size.Byte, R9, R2, 47)
-         .And(R9, 0x07)
          .MoveRegister(R4, R9).And(R4, 0x02)
-         .JumpIf(Condition.NotEqual, R4, 0, "pass")
+         .JumpIf(Condition.Equal, R4, 0, "not-syn");
+        if (schedule is null)
+        {
+            a.Jump("pass");
+        }
+        else
+        {
+            a.And(R9, 0x17)                                         // ACK, RST, SYN, FIN
+             .JumpIf(Condition.NotEqual, R9, 0x02, "pass")
+             .Jump("lookup");
+        }
+
+        a.Label("not-syn")
+         .And(R9, 0x05)
          .Jump("lookup")
 
          .Label("udp")
@@ -143,7 +166,11 @@ internal static class XdpProgram
          .LoadMap(R1, mapDescriptor)
          .MoveRegister(R2, R10).Add(R2, KeyOffset)
          .Call(HelperMapLookupElement)
-         .JumpIf(Condition.Equal, R0, 0, "pass")
+         .JumpIf(Condition.Equal, R0, 0, schedule is null ? "pass" : "miss")
+
+        // A SYN of a known flow (a retransmission, or a reused tuple) goes to user space.
+         .MoveRegister(R4, R9).And(R4, 0x02)
+         .JumpIf(Condition.NotEqual, R4, 0, "pass")
 
         // Only frames sent to the director's MAC (value bytes 6..11): a flooded copy must not be forwarded.
          .Load(Size.Word, R4, R6, 0).Load(Size.Word, R5, R0, 6)
@@ -169,10 +196,14 @@ internal static class XdpProgram
          .MoveRegister(R5, R9).And(R5, 0x04)
          .JumpIf(Condition.Equal, R5, 0, "no-rst")
          .AtomicAdd64(R0, XdpFlowValue.ResetsOffset, R4)
-         .Label("no-rst")
-         .MoveRegister(R7, R0)
-         .Call(HelperKtimeGetNs)
-         .Store(Size.Double, R7, XdpFlowValue.LastSeenOffset, R0);
+         .Label("no-rst");
+        if (schedule is { } maps)
+        {
+            a.Jump("send");
+            EmitSchedule(a, mapDescriptor, maps);
+        }
+
+        a.Label("send");
         if (tc)
         {
             // bpf_redirect(ifindex, 0): out of the interface the frame came in on; returns TC_ACT_REDIRECT.
@@ -194,5 +225,83 @@ internal static class XdpProgram
         }
 
         return a.Build();
+    }
+
+    /// <summary>
+    /// A bare SYN of a flow the map does not have, to a service scheduled in the kernel (<see cref="XdpScheduleRing"/>):
+    /// take the service's next published pick (atomic fetch-add on its head), make the flow (<c>BPF_NOEXIST</c>, with
+    /// the SYN counted and the pick's destination id), rewrite the MACs and send. Entered with R6 = data,
+    /// R8 = the IP total length; anything missing (no service, no pick published, the pick overtaken, the flow made
+    /// meanwhile by another CPU) passes the SYN to user space.
+    /// </summary>
+    private static void EmitSchedule(EbpfAssembler a, int flows, XdpScheduleMaps maps)
+    {
+        a.Label("miss")
+         .JumpIf(Condition.NotEqual, R9, 0x02, "pass")
+         .Load(Size.Word, R4, R6, 30).Store(Size.Word, R10, ServiceKeyOffset, R4)       // virtual address
+         .Load(Size.Half, R4, R6, 36).Store(Size.Half, R10, ServiceKeyOffset + 4, R4)   // virtual port
+         .StoreImmediate(Size.Half, R10, ServiceKeyOffset + 6, 0)
+         .LoadMap(R1, maps.Services)
+         .MoveRegister(R2, R10).Add(R2, ServiceKeyOffset)
+         .Call(HelperMapLookupElement)
+         .JumpIf(Condition.Equal, R0, 0, "pass")
+
+        // Only a frame sent to the director's MAC (the service value's bytes 4..9).
+         .Load(Size.Word, R4, R6, 0).Load(Size.Word, R5, R0, 4)
+         .JumpIfRegister(Condition.NotEqual, R4, R5, "pass")
+         .Load(Size.Half, R4, R6, 4).Load(Size.Half, R5, R0, 8)
+         .JumpIfRegister(Condition.NotEqual, R4, R5, "pass")
+
+        // R7 = slot; the slot's head and published count.
+         .Load(Size.Word, R7, R0, 0)
+         .Store(Size.Word, R10, ArrayKeyOffset, R7)
+         .LoadMap(R1, maps.Heads)
+         .MoveRegister(R2, R10).Add(R2, ArrayKeyOffset)
+         .Call(HelperMapLookupElement)
+         .JumpIf(Condition.Equal, R0, 0, "pass")
+         .Load(Size.Double, R4, R0, 0)
+         .Load(Size.Double, R5, R0, 8)
+         .JumpIfRegister(Condition.GreaterOrEqual, R4, R5, "pass")
+         .Move(R4, 1)
+         .AtomicFetchAdd64(R0, 0, R4)                                                     // R4 = this SYN's position
+         .JumpIfRegister(Condition.GreaterOrEqual, R4, R5, "pass")
+         .MoveRegister(R9, R4)
+         .And(R4, XdpScheduleRing.RingSize - 1)
+         .ShiftLeft(R7, XdpScheduleRing.RingShift)
+         .AddRegister(R7, R4)
+         .Store(Size.Word, R10, ArrayKeyOffset, R7)
+         .LoadMap(R1, maps.Ring)
+         .MoveRegister(R2, R10).Add(R2, ArrayKeyOffset)
+         .Call(HelperMapLookupElement)
+         .JumpIf(Condition.Equal, R0, 0, "pass")
+         .Load(Size.Word, R4, R0, 0)
+         .JumpIf32Register(Condition.NotEqual, R4, R9, "pass")                           // not this position's pick
+
+        // The flow's value: server MAC, director MAC (the frame's destination), id | SYN length << 16, one packet.
+         .Load(Size.Word, R4, R0, 8).Store(Size.Word, R10, ValueOffset, R4)
+         .Load(Size.Half, R4, R0, 12).Store(Size.Half, R10, ValueOffset + 4, R4)
+         .Load(Size.Half, R4, R6, 0).Store(Size.Half, R10, ValueOffset + 6, R4)
+         .Load(Size.Word, R4, R6, 2).Store(Size.Word, R10, ValueOffset + 8, R4)
+         .Load(Size.Word, R4, R0, 4)
+         .MoveRegister(R5, R8).ShiftLeft(R5, SynLengthShift)
+         .AddRegister(R4, R5)
+         .Store(Size.Word, R10, ValueOffset + 12, R4)
+         .StoreImmediate(Size.Double, R10, ValueOffset + XdpFlowValue.PacketsOffset, 1)
+         .Store(Size.Double, R10, ValueOffset + XdpFlowValue.BytesOffset, R8)
+         .StoreImmediate(Size.Double, R10, ValueOffset + XdpFlowValue.FinsOffset, 0)
+         .StoreImmediate(Size.Double, R10, ValueOffset + XdpFlowValue.ResetsOffset, 0)
+         .StoreImmediate(Size.Double, R10, ValueOffset + XdpFlowValue.ReservedOffset, 0)
+         .LoadMap(R1, flows)
+         .MoveRegister(R2, R10).Add(R2, KeyOffset)
+         .MoveRegister(R3, R10).Add(R3, ValueOffset)
+         .Move(R4, MapUpdateNoExist)
+         .Call(HelperMapUpdateElement)
+         .JumpIf(Condition.NotEqual, R0, 0, "pass")
+
+        // Destination MAC := the server's, source MAC := the director's.
+         .Load(Size.Word, R4, R10, ValueOffset).Store(Size.Word, R6, 0, R4)
+         .Load(Size.Half, R4, R10, ValueOffset + 4).Store(Size.Half, R6, 4, R4)
+         .Load(Size.Half, R4, R10, ValueOffset + 6).Store(Size.Half, R6, 6, R4)
+         .Load(Size.Word, R4, R10, ValueOffset + 8).Store(Size.Word, R6, 8, R4);
     }
 }

@@ -26,6 +26,9 @@ public sealed class DirectRoutingXdpHostTests
             Assert.Contains("prog/xdp", (await DrHostLab.RunAsync("ip", Ct, "-n", $"{lab.Prefix}-dir", "link", "show", "eth0")).Output, StringComparison.Ordinal);
         }
 
+        // The lab's readiness probe was a connection the kernel may have scheduled: it is adopted (and counted) up to
+        // a second later, so the counters are zeroed after that.
+        await Task.Delay(1500, Ct);
         Assert.Equal(0, (await LbadmProcess.RunAsync(director.SocketAddress, "-Z")).ExitCode);
 
         // 200 requests on one keep-alive connection: after the handshake the kernel carries the client's segments.
@@ -47,6 +50,30 @@ public sealed class DirectRoutingXdpHostTests
         }
 
         Assert.True(inPackets >= 200, $"InPkts {inPackets} after 200 keep-alive requests");
+
+        // The lab's service is rr: the kernel schedules new connections itself (Director:DirectRouting:KernelScheduling
+        // defaults to true) from rr's picks, and the table adopts them within a second.
+        var served = new List<string>();
+        for (var i = 0; i < 10; i++)
+        {
+            var (curlExit, body) = await lab.ExecAsync("cli", Ct, "curl", "-s", "--max-time", "3", $"http://{DrHostLab.Vip}/");
+            Assert.Equal(0, curlExit);
+            served.Add(body.Split(' ')[0]);
+        }
+
+        Assert.Equal(5, served.Count(s => s == "rs1"));
+        Assert.Equal(5, served.Count(s => s == "rs2"));
+        long connections = 0;
+        clock.Restart();
+        while (connections < 11 && clock.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            await Task.Delay(500, Ct);
+            var stats = await LbadmProcess.RunAsync(director.SocketAddress, "-Ln --stats");
+            connections = stats.Stdout.Split('\n').Where(l => l.Contains("-> 10.77.0.2", StringComparison.Ordinal))
+                .Sum(l => long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[2], System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        Assert.Equal(11, connections);
 
         Assert.Equal(0, await director.StopAsync());
         Assert.DoesNotContain("xdp", (await DrHostLab.RunAsync("ip", Ct, "-n", $"{lab.Prefix}-dir", "link", "show", "eth0")).Output, StringComparison.Ordinal);

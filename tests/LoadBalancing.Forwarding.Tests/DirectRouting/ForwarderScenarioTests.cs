@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net.Sockets;
 using System.Runtime.Versioning;
 
@@ -39,7 +40,16 @@ public sealed class ForwarderScenarioTests
         // The forwarder's table scheduled the connections the servers answered. Both forwarders key the table on the
         // client's address and port; the client reuses ports at once (the server closes first, so the client holds no
         // TIME_WAIT), and a SYN on an entry still in FIN_WAIT stays on that entry's server without a new scheduling
-        // (IPVS's default conn_reuse_mode 1): the table may count fewer than were served, never more.
+        // (IPVS's default conn_reuse_mode 1): the table may count fewer than were served, never more. With the tcx
+        // fast path the kernel scheduled them from wrr's picks, and the table adopts them within a second.
+        if (mode == "dr-tc")
+        {
+            await Task.Delay(1500, ct);
+            var forwarder = (await host.CommandAsync("stats", ct)).Single(l => l.StartsWith("forwarder ", StringComparison.Ordinal));
+            var kernelScheduled = long.Parse(forwarder.Split(' ').Single(p => p.StartsWith("kernelscheduled=", StringComparison.Ordinal))["kernelscheduled=".Length..], CultureInfo.InvariantCulture);
+            Assert.InRange(kernelScheduled, 2400, 3000);
+        }
+
         var table = await host.ConnectionsPerServerAsync(ct);
         foreach (var (name, address) in new[] { ("rs1", Rs1), ("rs2", Rs2), ("rs3", Rs3) })
         {

@@ -11,7 +11,12 @@ namespace LoadBalancing.Forwarding.Linux.Bpf;
 /// </summary>
 internal static unsafe partial class BpfSystemCall
 {
+    public const int MapTypeHash = 1;
+    public const int MapTypeArray = 2;
     public const int MapTypeLruHash = 9;
+
+    /// <summary><c>BPF_F_MMAPABLE</c>: an array map whose values can be mapped into user space (Linux 5.5).</summary>
+    public const uint MapFlagMmapable = 1u << 10;
     public const int ProgramTypeSocketFilter = 1;
     public const int ProgramTypeSchedClassifier = 3;
     public const int ProgramTypeXdp = 6;
@@ -42,6 +47,9 @@ internal static unsafe partial class BpfSystemCall
     };
 
     public static SafeFileDescriptor CreateMap(int type, int keySize, int valueSize, int maxEntries, string name)
+        => CreateMap(type, keySize, valueSize, maxEntries, 0, name);
+
+    public static SafeFileDescriptor CreateMap(int type, int keySize, int valueSize, int maxEntries, uint flags, string name)
     {
         var attr = stackalloc byte[AttributeSize];
         var span = new Span<byte>(attr, AttributeSize);
@@ -50,6 +58,7 @@ internal static unsafe partial class BpfSystemCall
         *(uint*)(attr + 4) = (uint)keySize;
         *(uint*)(attr + 8) = (uint)valueSize;
         *(uint*)(attr + 12) = (uint)maxEntries;
+        *(uint*)(attr + 16) = flags;
         WriteName(span[28..44], name);
         return new SafeFileDescriptor(Invoke(MapCreate, attr, "BPF_MAP_CREATE"));
     }

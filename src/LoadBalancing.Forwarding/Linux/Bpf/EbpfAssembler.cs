@@ -10,7 +10,8 @@ internal sealed class EbpfAssembler
     private const byte ClassLd = 0x00, ClassLdx = 0x01, ClassSt = 0x02, ClassStx = 0x03, ClassAlu = 0x04, ClassJmp = 0x05, ClassJmp32 = 0x06, ClassAlu64 = 0x07;
     private const byte SourceK = 0x00, SourceX = 0x08;
     private const byte ModeImm = 0x00, ModeAbsolute = 0x20, ModeMem = 0x60, ModeAtomic = 0xC0;
-    private const byte OpAdd = 0x00, OpSub = 0x10, OpAnd = 0x50, OpMov = 0xB0, OpEnd = 0xD0;
+    private const byte OpAdd = 0x00, OpSub = 0x10, OpAnd = 0x50, OpLsh = 0x60, OpMov = 0xB0, OpEnd = 0xD0;
+    private const int AtomicFetch = 0x01;
     private const byte JumpAlways = 0x00, JumpCall = 0x80, JumpExit = 0x90;
     private const byte EndToBigEndian = 0x08;
 
@@ -35,11 +36,12 @@ internal sealed class EbpfAssembler
         Double = 0x18,
     }
 
-    /// <summary>Jump conditions (<c>BPF_JEQ</c>, <c>BPF_JGT</c>, <c>BPF_JNE</c>, <c>BPF_JLT</c>).</summary>
+    /// <summary>Jump conditions (<c>BPF_JEQ</c>, <c>BPF_JGT</c>, <c>BPF_JGE</c>, <c>BPF_JNE</c>, <c>BPF_JLT</c>).</summary>
     public enum Condition : byte
     {
         Equal = 0x10,
         Greater = 0x20,
+        GreaterOrEqual = 0x30,
         NotEqual = 0x50,
         Less = 0xA0,
     }
@@ -66,6 +68,16 @@ internal sealed class EbpfAssembler
     /// <summary><c>lock *(u64 *)(dst + offset) += src</c> (<c>BPF_ATOMIC | BPF_DW</c>, <c>BPF_ADD</c>).</summary>
     public EbpfAssembler AtomicAdd64(int destination, short offset, int source)
         => Emit((byte)(ClassStx | ModeAtomic | (byte)Size.Double), destination, source, offset, OpAdd);
+
+    /// <summary>
+    /// <c>src = atomic_fetch_add((u64 *)(dst + offset), src)</c> (<c>BPF_ATOMIC | BPF_DW</c>, <c>BPF_ADD | BPF_FETCH</c>,
+    /// Linux 5.12): adds and returns the previous value in <paramref name="source"/>.
+    /// </summary>
+    public EbpfAssembler AtomicFetchAdd64(int destination, short offset, int source)
+        => Emit((byte)(ClassStx | ModeAtomic | (byte)Size.Double), destination, source, offset, OpAdd | AtomicFetch);
+
+    /// <summary><c>dst &lt;&lt;= immediate</c> (64-bit).</summary>
+    public EbpfAssembler ShiftLeft(int destination, int bits) => Emit(ClassAlu64 | OpLsh | SourceK, destination, 0, 0, bits);
 
     /// <summary><c>dst = immediate</c> (64-bit, sign-extended).</summary>
     public EbpfAssembler Move(int destination, int immediate) => Emit(ClassAlu64 | OpMov | SourceK, destination, 0, 0, immediate);
@@ -114,6 +126,13 @@ internal sealed class EbpfAssembler
     {
         _fixups.Add((_code.Count, label));
         return Emit((byte)(ClassJmp | (byte)condition | SourceX), destination, source, 0, 0);
+    }
+
+    /// <summary><c>if (u32)dst (cond) (u32)src goto label</c> (<c>BPF_JMP32</c>).</summary>
+    public EbpfAssembler JumpIf32Register(Condition condition, int destination, int source, string label)
+    {
+        _fixups.Add((_code.Count, label));
+        return Emit((byte)(ClassJmp32 | (byte)condition | SourceX), destination, source, 0, 0);
     }
 
     /// <summary><c>goto label</c>.</summary>

@@ -1,0 +1,383 @@
+using System.Buffers.Binary;
+using LoadBalancing.Connections;
+using LoadBalancing.Forwarding.DirectRouting;
+using LoadBalancing.Forwarding.Linux.Bpf;
+using LoadBalancing.Model;
+using LoadBalancing.Runtime;
+using LoadBalancing.Scheduling;
+using Microsoft.Extensions.Time.Testing;
+
+namespace LoadBalancing.Forwarding.Tests.DirectRouting;
+
+/// <summary>Kernel scheduling (<see cref="XdpScheduleRing"/>) in the XDP program.</summary>
+public sealed class XdpKernelSchedulingTests() : KernelSchedulingTests(XdpMode.Generic);
+
+/// <summary>Kernel scheduling in the tcx classifier, and the packet sockets' filter next to it.</summary>
+public sealed class TcKernelSchedulingTests() : KernelSchedulingTests(XdpMode.Tc)
+{
+    private static readonly NetworkAddress[] VirtualAddresses = [NetworkAddress.Parse(Vip)];
+
+    [Fact]
+    public void SocketFilter_LeavesTheSynsTheClassifierSchedules_AndTakesThemWhenFewPicksArePublished()
+    {
+        Require();
+        using var filter = FastPath.LoadSocketFilter(VirtualAddresses);
+        var syn = Syn(40000);
+
+        // Picks published: the classifier forwards the SYN, the slow path must not see it.
+        Assert.Equal(0u, RunFilter(filter, syn));
+        Assert.Equal(Forwarded, Run(syn).Verdict);
+
+        // Its retransmission (the flow exists) passes the classifier and reaches the slow path.
+        Assert.Equal(Passed, Run(syn).Verdict);
+        Assert.NotEqual(0u, RunFilter(filter, syn));
+
+        // Services the kernel does not schedule, and other segments, as before.
+        Assert.NotEqual(0u, RunFilter(filter, Syn(40001, virtualPort: 8080)));
+        Assert.NotEqual(0u, RunFilter(filter, Segment(40001, 0x12)));
+
+        // Fewer than the margin of picks left: the filter takes the SYN too (a duplicate the slow path adopts, never a loss).
+        var (head, produced) = FastPath.Schedule!.ReadCounters(0);
+        for (var port = 41000; produced - head > XdpScheduleRing.FilterMargin; port++)
+        {
+            Assert.Equal(Forwarded, Run(Syn((ushort)port)).Verdict);
+            (head, produced) = FastPath.Schedule.ReadCounters(0);
+        }
+
+        Assert.NotEqual(0u, RunFilter(filter, Syn(40002)));
+        Assert.Equal(Forwarded, Run(Syn(40002)).Verdict);
+    }
+
+    private static uint RunFilter(SafeFileDescriptor filter, byte[] frame)
+    {
+        // A socket filter's test run takes the first 14 bytes as the link-layer header: prefix a dummy one.
+        var input = new byte[14 + frame.Length];
+        BinaryPrimitives.WriteUInt16BigEndian(input.AsSpan(12), 0x88B5);
+        frame.CopyTo(input, 14);
+        return BpfSystemCall.TestRun(filter, input, new byte[4096], out _);
+    }
+}
+
+/// <summary>
+/// The fast path scheduling bare SYNs in the kernel, run by the kernel (<c>BPF_PROG_TEST_RUN</c>) on the real maps:
+/// the program hands out the service scheduler's picks in order, makes the flow, and user space adopts it into the
+/// connection table; a change withdraws the published picks; what the kernel cannot schedule passes to user space.
+/// </summary>
+public abstract class KernelSchedulingTests : IDisposable
+{
+    internal const string Vip = "10.77.0.100";
+    private const string DirectorMac = "02:77:00:00:00:02";
+    private const string ClientMac = "02:77:00:00:00:0a";
+
+    private readonly FakeTimeProvider _time = new();
+    private readonly NeighbourCache _neighbours = new();
+    private readonly XdpFastPath? _fastPath;
+    private readonly BpfException? _createFailure;
+
+    protected KernelSchedulingTests(XdpMode mode)
+    {
+        Mode = mode;
+        Services = new ServiceTable(SchedulerRegistry.Default, _time);
+        Connections = new ConnectionTable(_time);
+        for (var i = 1; i <= 3; i++)
+        {
+            _neighbours.Set(NetworkAddress.Parse($"10.77.0.2{i}"), ServerMac(i));
+        }
+
+        Apply(Config(3, 2, 1));
+        if (OperatingSystem.IsLinux() && Environment.IsPrivilegedProcess && BpfSystemCall.SystemCallNumber != 0)
+        {
+            try
+            {
+                _fastPath = XdpFastPath.Create(mode, 1024, Connections, _neighbours, Statistics, MacAddress.Parse(DirectorMac), drainRemoved: true, kernelScheduling: true);
+                _fastPath.RefreshSchedule(Services.Services);
+            }
+            catch (BpfException ex)
+            {
+                // bpf() refused (RequireOrSkip reports it), or the verifier refused the program (Require fails with it)
+                _createFailure = ex;
+            }
+        }
+    }
+
+    protected XdpMode Mode { get; }
+
+    protected ServiceTable Services { get; }
+
+    protected ConnectionTable Connections { get; }
+
+    private protected DirectRoutingStatistics Statistics { get; } = new();
+
+    private protected XdpFastPath FastPath => _fastPath!;
+
+    /// <summary>Skips where BPF cannot be used; fails when it can but the fast path could not be created.</summary>
+    protected void Require()
+    {
+        XdpTestSupport.RequireOrSkip();
+        if (_createFailure is not null)
+        {
+            throw new InvalidOperationException("creating the fast path with kernel scheduling failed", _createFailure);
+        }
+    }
+
+    protected uint Forwarded => Mode == XdpMode.Tc ? XdpProgram.TcRedirect : XdpProgram.Transmit;
+
+    protected uint Passed => Mode == XdpMode.Tc ? unchecked((uint)XdpProgram.TcxNext) : XdpProgram.Pass;
+
+    public static TheoryData<string, byte[]> SynsNotScheduledInTheKernel() => new()
+    {
+        { "SYN+ACK", Segment(40000, 0x12) },
+        { "SYN+FIN", Segment(40000, 0x03) },
+        { "SYN+RST", Segment(40000, 0x06) },
+        { "bare ACK of an unknown flow", Segment(40000, 0x10) },
+        { "SYN to a port without a service", Syn(40000, virtualPort: 443) },
+        { "SYN to an lc service", Syn(40000, virtualPort: 8080) },
+        { "SYN not for the director's MAC", new FrameBuilder().Ethernet("02:77:00:00:00:99", ClientMac).Tcp(40000, 80, flags: 0x02).Build() },
+        { "SYN with IP options", new FrameBuilder().Ethernet(DirectorMac, ClientMac).Tcp(40000, 80, flags: 0x02).IPv4HeaderLength(6).Build() },
+        { "UDP to the service's port", new FrameBuilder().Ethernet(DirectorMac, ClientMac).Udp(40000, 80).Payload("x").Build() },
+    };
+
+    public void Dispose()
+    {
+        _fastPath?.Dispose();
+        _neighbours.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    [Fact]
+    public void BareSyns_TakeTheWrrSchedulersPicksInOrder_AndAreAdoptedInSynRecv()
+    {
+        Require();
+
+        var expected = ReferencePicks(12);
+
+        var served = new List<string>();
+        for (var i = 0; i < 12; i++)
+        {
+            var syn = Syn((ushort)(40000 + i));
+            var (verdict, output) = Run(syn);
+            Assert.Equal(Forwarded, verdict);
+            Assert.Equal(FrameBuilder.Mac(DirectorMac), output[6..12]);
+            Assert.Equal(syn[12..], output[12..]);
+            served.Add(Served(output));
+        }
+
+        Assert.Equal(expected, served);
+        Assert.Equal(0, Connections.ConnectionCount);
+
+        FastPath.Synchronize();
+
+        for (var i = 0; i < 12; i++)
+        {
+            var connection = Connections.Find(ServiceProtocol.Tcp, NetworkAddress.Parse("10.77.0.10"), (ushort)(40000 + i), NetworkAddress.Parse(Vip), 80);
+            Assert.NotNull(connection);
+            Assert.Equal(expected[i], connection.DestinationAddress.ToString());
+            Assert.Equal("SYN_RECV", connection.StateName);
+        }
+
+        var service = Services.Services.Single(s => s.Key.Port == 80);
+        Assert.Equal([6L, 4L, 2L], service.Destinations.OrderBy(d => d.Address).Select(d => d.Statistics.Connections));
+        Assert.Equal(12, service.Statistics.InPackets);
+        Assert.Equal(12, Statistics.KernelScheduled);
+        Assert.Equal(12, Statistics.FastPathPackets);
+        Assert.Equal(12, FastPath.CountKernelFlows());
+    }
+
+    [Fact]
+    public void SynsReachingUserSpace_TakeTheNextPublishedPick_KernelAndUserSpaceHandOutOneSequence()
+    {
+        Require();
+        var expected = ReferencePicks(6);
+        var service = Services.Services.Single(s => s.Key.Port == 80);
+
+        var served = new List<string> { Served(Run(Syn(40000)).Output), Served(Run(Syn(40001)).Output) };
+        Assert.True(FastPath.TryTakePick(service, out var third));
+        served.Add(third.Address.ToString());
+        served.Add(Served(Run(Syn(40003)).Output));
+        Assert.True(FastPath.TryTakePick(service, out var fifth));
+        served.Add(fifth.Address.ToString());
+        served.Add(Served(Run(Syn(40005)).Output));
+
+        Assert.Equal(expected, served);
+        Assert.False(FastPath.TryTakePick(Services.Services.Single(s => s.Key.Port == 8080), out _)); // lc: not in the kernel
+    }
+
+    [Fact]
+    public void AckAfterAKernelScheduledSyn_IsForwarded_AndEstablishesTheAdoptedConnection()
+    {
+        Require();
+        var (_, synOut) = Run(Syn(40000));
+        var (verdict, output) = Run(Segment(40000, 0x10));
+
+        Assert.Equal(Forwarded, verdict);
+        Assert.Equal(synOut[..12], output[..12]);
+        FastPath.Synchronize();
+        var connection = Connections.Find(ServiceProtocol.Tcp, NetworkAddress.Parse("10.77.0.10"), 40000, NetworkAddress.Parse(Vip), 80)!;
+        Assert.Equal("ESTABLISHED", connection.StateName);
+        Assert.Equal(2, connection.Destination.Statistics.InPackets);
+    }
+
+    [Fact]
+    public void RetransmittedSyn_PassesToUserSpace_WhichAdoptsTheKernelsConnectionFirst()
+    {
+        Require();
+        var syn = Syn(40000);
+        var (_, first) = Run(syn);
+
+        var (verdict, output) = Run(syn);
+
+        Assert.Equal(Passed, verdict);
+        Assert.Equal(syn, output);
+        var packet = new PacketInfo
+        {
+            Protocol = ServiceProtocol.Tcp,
+            SourceAddress = NetworkAddress.Parse("10.77.0.10"),
+            SourcePort = 40000,
+            DestinationAddress = NetworkAddress.Parse(Vip),
+            DestinationPort = 80,
+            TcpFlags = TcpFlags.Syn,
+            Length = syn.Length - 14,
+        };
+        FastPath.AdoptFromKernel(in packet);
+        var connection = Connections.Find(ServiceProtocol.Tcp, packet.SourceAddress, 40000, packet.DestinationAddress, 80);
+        Assert.NotNull(connection);
+        Assert.Equal($"10.77.0.2{ServerOf(first)}", connection.DestinationAddress.ToString());
+        Assert.Equal(1, Statistics.KernelScheduled);
+    }
+
+    [Theory]
+    [MemberData(nameof(SynsNotScheduledInTheKernel))]
+    public void SegmentTheKernelDoesNotSchedule_PassesUnchanged_AndMakesNoFlow(string what, byte[] frame)
+    {
+        Require();
+
+        var (verdict, output) = Run(frame);
+
+        Assert.True(verdict == Passed, $"{what}: verdict {verdict}");
+        Assert.Equal(frame, output);
+        Assert.Equal(0, FastPath.CountKernelFlows());
+        Assert.Equal(0L, FastPath.Schedule!.ReadCounters(0).Head); // no pick taken
+    }
+
+    [Fact]
+    public void WeightZero_WithdrawsThePublishedPicksAtOnce_NewSynsGoToTheOthersByWeight()
+    {
+        Require();
+        Run(Syn(40000));
+        Run(Syn(40001));
+
+        Apply(Config(0, 2, 1));
+        FastPath.RefreshSchedule(Services.Services);
+
+        var servers = Enumerable.Range(0, 9).Select(i => ServerOf(Run(Syn((ushort)(41000 + i))).Output)).ToList();
+        Assert.DoesNotContain(1, servers);
+        Assert.Equal(6, servers.Count(s => s == 2));
+        Assert.Equal(3, servers.Count(s => s == 3));
+    }
+
+    [Fact]
+    public void NoServerMacKnown_SynsPassToUserSpace_PicksArePublishedOnceTheMacIs()
+    {
+        Require();
+        using var neighbours = new NeighbourCache();
+        using var fastPath = XdpFastPath.Create(Mode, 64, new ConnectionTable(_time), neighbours, new DirectRoutingStatistics(), MacAddress.Parse(DirectorMac), drainRemoved: true, kernelScheduling: true);
+        fastPath.RefreshSchedule(Services.Services);
+        Assert.Equal(Passed, Run(fastPath, Syn(40000)).Verdict);
+        Assert.Equal(0, fastPath.CountKernelFlows());
+
+        for (var i = 1; i <= 3; i++)
+        {
+            neighbours.Set(NetworkAddress.Parse($"10.77.0.2{i}"), ServerMac(i));
+        }
+
+        fastPath.RefillSchedule();
+        Assert.Equal(Forwarded, Run(fastPath, Syn(40001)).Verdict);
+    }
+
+    [Fact]
+    public void PublishedPicksUsedUp_TheNextSynPassesToUserSpace_UntilTheRefill()
+    {
+        Require();
+        var (head, produced) = FastPath.Schedule!.ReadCounters(0);
+        Assert.Equal(XdpScheduleRing.MinimumLookahead, produced - head);
+        for (var i = 0; i < XdpScheduleRing.MinimumLookahead; i++)
+        {
+            Assert.Equal(Forwarded, Run(Syn((ushort)(20000 + i))).Verdict);
+        }
+
+        Assert.Equal(Passed, Run(Syn(30000)).Verdict);
+
+        // The refill sees the rate and publishes more than the minimum.
+        FastPath.RefillSchedule();
+        (head, produced) = FastPath.Schedule.ReadCounters(0);
+        Assert.True(produced - head > XdpScheduleRing.MinimumLookahead, $"{produced - head} picks published");
+        Assert.Equal(Forwarded, Run(Syn(30000)).Verdict);
+    }
+
+    protected static byte[] Syn(ushort clientPort, ushort virtualPort = 80)
+        => new FrameBuilder().Ethernet(DirectorMac, ClientMac).Tcp(clientPort, virtualPort, flags: 0x02).Build();
+
+    protected static byte[] Segment(ushort clientPort, byte flags)
+        => new FrameBuilder().Ethernet(DirectorMac, ClientMac).Tcp(clientPort, 80, flags).Build();
+
+    protected (uint Verdict, byte[] Output) Run(byte[] frame) => Run(FastPath, frame);
+
+    private static MacAddress ServerMac(int server) => MacAddress.Parse($"02:77:00:00:00:{0x14 + server:x2}");
+
+    /// <summary>What user space would have picked: the same configuration on a table of its own.</summary>
+    private List<string> ReferencePicks(int count)
+    {
+        var reference = new ServiceTable(SchedulerRegistry.Default, _time);
+        reference.Apply(Config(3, 2, 1));
+        var service = reference.Services.Single(s => s.Key.Port == 80);
+        var request = new SchedulingRequest(ServiceProtocol.Tcp, NetworkAddress.Parse("10.77.0.10"), 1, NetworkAddress.Parse(Vip), 80);
+        return [.. Enumerable.Range(0, count).Select(_ => service.Schedule(in request)!.Address.ToString())];
+    }
+
+    private static string Served(byte[] output) => $"10.77.0.2{ServerOf(output)}";
+
+    /// <summary>The real server (1..3) whose MAC a forwarded frame carries, or 0.</summary>
+    private static int ServerOf(byte[] output)
+    {
+        for (var i = 1; i <= 3; i++)
+        {
+            if (FrameBuilder.Mac(ServerMac(i).ToString()).AsSpan().SequenceEqual(output.AsSpan(0, 6)))
+            {
+                return i;
+            }
+        }
+
+        return 0;
+    }
+
+    private static (uint Verdict, byte[] Output) Run(XdpFastPath fastPath, byte[] frame)
+    {
+        var output = new byte[4096];
+        var verdict = BpfSystemCall.TestRun(fastPath.Program, frame, output, out var length);
+        return (verdict, output[..length]);
+    }
+
+    private static LoadBalancerConfig Config(int w1, int w2, int w3) => new()
+    {
+        Services =
+        [
+            new VirtualServiceConfig
+            {
+                Key = VirtualServiceKey.ForAddress(ServiceProtocol.Tcp, NetworkAddress.Parse(Vip), 80),
+                Scheduler = SchedulerNames.WeightedRoundRobin,
+                RealServers = [Server(1, w1), Server(2, w2), Server(3, w3)],
+            },
+            new VirtualServiceConfig
+            {
+                Key = VirtualServiceKey.ForAddress(ServiceProtocol.Tcp, NetworkAddress.Parse(Vip), 8080),
+                Scheduler = SchedulerNames.LeastConnection,
+                RealServers = [Server(1, 1, 8080)],
+            },
+        ],
+    };
+
+    private static RealServerConfig Server(int server, int weight, ushort port = 80)
+        => new() { Address = NetworkAddress.Parse($"10.77.0.2{server}"), Port = port, Weight = weight };
+
+    private void Apply(LoadBalancerConfig config) => Services.Apply(config);
+}
