@@ -8,8 +8,9 @@ namespace LoadBalancing.Forwarding.DirectRouting;
 /// IPv4 TCP/UDP frame without IP options or fragmentation and, for TCP, without SYN, it looks the flow up in the LRU
 /// hash map of <see cref="XdpFlowKey"/> → <see cref="XdpFlowValue"/>; on a hit whose frame is addressed to the
 /// director's MAC it writes the real server's and the director's MAC, counts the packet (and apart, FINs and RSTs)
-/// and returns <c>XDP_TX</c> (the classifier build: <c>bpf_redirect</c>). Everything else passes unchanged, so the
-/// packet socket handles it as before.
+/// and returns <c>XDP_TX</c> (the classifier build: <c>bpf_redirect</c>). Built with <see cref="XdpScheduleMaps"/>, it
+/// also schedules a bare SYN of an unknown flow to a service in the services map from the next published pick
+/// (<see cref="XdpScheduleRing"/>). Everything else passes unchanged, so the packet socket handles it as before.
 /// </summary>
 /// <remarks>
 /// Frame layout read: EtherType at 12; IPv4 version/IHL at 14 (0x45: no options), total length at 16, flags and
