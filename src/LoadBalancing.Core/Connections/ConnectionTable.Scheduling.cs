@@ -18,9 +18,11 @@ public sealed partial class ConnectionTable
     /// <param name="service">The virtual service the packet was scheduled on.</param>
     /// <param name="destination">The real server it went to; one of <paramref name="service"/>'s destinations.</param>
     /// <returns>
-    /// The entry (a new one, or the existing one if it already goes to <paramref name="destination"/>, which then
-    /// counts the packet), or <see langword="null"/> when the tuple's entry goes to another server, the service is
-    /// persistent (templates are not handled here) or the packet may not create an entry.
+    /// The entry: a new one, or the existing one if it already goes to <paramref name="destination"/> (it then counts
+    /// the packet as <see cref="ProcessInbound"/> would). An existing entry to another server is expired first: the
+    /// packet was forwarded already, so the connection follows it (IPVS's <c>conn_reuse_mode</c> might have kept a
+    /// FIN_WAIT entry's server). <see langword="null"/> when the service is persistent (templates are not handled
+    /// here) or the packet may not create an entry.
     /// </returns>
     public Connection? AddScheduled(in PacketInfo packet, VirtualServiceState service, RealServerState destination)
     {
@@ -38,6 +40,14 @@ public sealed partial class ConnectionTable
         {
             if (_connections.TryGetValue(key, out var existing))
             {
+                if (existing.Destination != destination && MayCreate(in packet, options))
+                {
+                    // The packet went elsewhere than the tuple's entry says (a reused tuple the other scheduler took
+                    // for new): the connection lives on that server now, so the old entry ends.
+                    ExpireNow(existing, now);
+                    continue;
+                }
+
                 if (HandleExisting(existing, in packet, options, now) is { } found)
                 {
                     return found.Connection?.Destination == destination ? found.Connection : null;

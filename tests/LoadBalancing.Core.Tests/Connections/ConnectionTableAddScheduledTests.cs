@@ -47,7 +47,7 @@ public sealed class ConnectionTableAddScheduledTests
     }
 
     [Fact]
-    public void AddScheduled_SameTupleAgain_ReturnsTheEntryWhenItGoesToThatServer_AndNullForAnother()
+    public void AddScheduled_SameTupleAgain_ReturnsTheEntryWhenItGoesToThatServer()
     {
         var t = new TestConnections();
         var service = t.Service(servers: [Server("10.0.0.1"), Server("10.0.0.2")]);
@@ -55,9 +55,31 @@ public sealed class ConnectionTableAddScheduledTests
         var connection = t.Table.AddScheduled(Tcp("203.0.113.1", 40000, TcpFlags.Syn), service, first);
 
         Assert.Same(connection, t.Table.AddScheduled(Tcp("203.0.113.1", 40000, TcpFlags.Syn), service, first));
-        Assert.Null(t.Table.AddScheduled(Tcp("203.0.113.1", 40000, TcpFlags.Syn), service, Dest(service, "10.0.0.2")));
         Assert.Equal(1, t.Table.ConnectionCount);
         Assert.Equal(1, first.Statistics.Connections);
+        Assert.Equal(2, first.Statistics.InPackets);
+    }
+
+    [Fact]
+    public void AddScheduled_TupleWhoseEntryGoesToAnotherServer_EndsThatEntry_TheConnectionFollowsThePacket()
+    {
+        var t = new TestConnections();
+        var service = t.Service(servers: [Server("10.0.0.1"), Server("10.0.0.2")]);
+        var first = Dest(service, "10.0.0.1");
+        var second = Dest(service, "10.0.0.2");
+        var old = t.Table.AddScheduled(Tcp("203.0.113.1", 40000, TcpFlags.Syn), service, first)!;
+        t.In(Tcp("203.0.113.1", 40000, TcpFlags.Ack), service);
+        t.In(Tcp("203.0.113.1", 40000, TcpFlags.Fin | TcpFlags.Ack), service);
+        Assert.Equal("FIN_WAIT", old.StateName); // a SYN here would stay on 10.0.0.1 in IPVS (conn_reuse_mode 1)
+
+        var reused = t.Table.AddScheduled(Tcp("203.0.113.1", 40000, TcpFlags.Syn), service, second);
+
+        Assert.NotNull(reused);
+        Assert.Same(second, reused.Destination);
+        Assert.Same(reused, t.Table.Find(ServiceProtocol.Tcp, NetworkAddress.Parse("203.0.113.1"), 40000, Vip, 80));
+        Assert.Equal(1, t.Table.ConnectionCount);
+        Assert.Equal((0, 0, 0), Counters(first));
+        Assert.Equal((1, 0, 0), Counters(second));
     }
 
     [Fact]
