@@ -24,7 +24,9 @@
 #             XDP_TX on a veth needs NAPI on the peer, so an XDP_PASS program (lb-labhost xdp-pass) sits on the
 #             director's switch-side veth meanwhile (GRO on the peer would also give NAPI, but held frames ~30 ms)
 #   lbxdpg    lbdr with the XDP fast path in generic (SKB) mode (lb-labhost --xdp generic); nothing on the peer
-#   lbtc      lbdr with the same fast path at tcx ingress (lb-labhost --xdp tc): bpf_redirect on the socket buffer
+#   lbtc      lbdr with the same fast path at tcx ingress (lb-labhost --xdp tc): bpf_redirect on the socket buffer;
+#             the kernel also schedules the SYNs (wrr) from the scheduler's published picks (the default)
+#   lbtcu     lbtc with every SYN scheduled in user space (--kernel-scheduling off), as before kernel scheduling
 #   lbproxy   our userspace proxy (lb-labhost --mode proxy)
 #   lbproxyb  the same with the build in LB_LABHOST_B (e.g. main's build as lbproxy, a branch's as lbproxyb)
 # Measures, per variant and round: wrk keep-alive req/s (64 connections); wrk "Connection: close" req/s = new
@@ -283,6 +285,9 @@ CFG
     lbtc)
       vip_drop_rule
       start_labhost dr --xdp tc ;;
+    lbtcu)
+      vip_drop_rule
+      start_labhost dr --xdp tc --kernel-scheduling off ;;
     lbproxy)
       start_labhost proxy ;;
     lbproxyb)
@@ -308,7 +313,7 @@ stop_variant() {
       nsx "$DIR" sysctl -qw net.ipv4.ip_forward=0
       for i in 1 2; do ip -n "$P-rs$i" route del 10.77.0.10/32 via "$DIR_IP" || true; done ;;
     haproxy | nginx) stop_proxy ;;
-    lbdr | lbxdpg | lbtc) stop_labhost; nsx "$DIR" nft delete table netdev "${P}_vip" ;;
+    lbdr | lbxdpg | lbtc | lbtcu) stop_labhost; nsx "$DIR" nft delete table netdev "${P}_vip" ;;
     lbxdp) stop_labhost; stop_peer_pass; nsx "$DIR" nft delete table netdev "${P}_vip" ;;
     lbproxy | lbproxyb) stop_labhost ;;
   esac
