@@ -404,7 +404,13 @@ public sealed partial class DirectRoutingForwarder : IAsyncDisposable, IDisposab
         }
     }
 
-    private void SynchronizeFastPath()
+    // The kernel's counters are folded in, then the table's expiry round runs (when the forwarder runs it).
+    private void SynchronizeFastPath() => OnFastPath(static fastPath => fastPath.Synchronize(), expireAfter: true);
+
+    private void RefillSchedule() => OnFastPath(static fastPath => fastPath.RefillSchedule(), expireAfter: false);
+
+    /// <summary>Runs a timer's fast-path work under the lock <see cref="StopAsync"/> passes before it disposes the fast path.</summary>
+    private void OnFastPath(Action<XdpFastPath> work, bool expireAfter)
     {
         lock (_filterLock)
         {
@@ -415,36 +421,16 @@ public sealed partial class DirectRoutingForwarder : IAsyncDisposable, IDisposab
 
             try
             {
-                _fastPath.Synchronize();
+                work(_fastPath);
             }
             catch (BpfException ex)
             {
                 Log.FastPathSynchronizeFailed(_logger, ex);
             }
 
-            if (_options.RunConnectionTableExpiry)
+            if (expireAfter && _options.RunConnectionTableExpiry)
             {
                 Connections.Expire();
-            }
-        }
-    }
-
-    private void RefillSchedule()
-    {
-        lock (_filterLock)
-        {
-            if (Volatile.Read(ref _state) != 1 || _fastPath is null)
-            {
-                return;
-            }
-
-            try
-            {
-                _fastPath.RefillSchedule();
-            }
-            catch (BpfException ex)
-            {
-                Log.FastPathSynchronizeFailed(_logger, ex);
             }
         }
     }

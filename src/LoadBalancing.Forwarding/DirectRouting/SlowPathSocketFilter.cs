@@ -24,7 +24,6 @@ internal static class SlowPathSocketFilter
     /// <summary>What an accepting socket filter returns: bytes of the frame to keep (all of it).</summary>
     public const int AcceptAll = 0x40000;
 
-    private const int HelperMapLookupElement = 1;
     private const int HelperSkbLoadBytes = 26;
     private const short KeyOffset = -XdpFlowKey.Length;
 
@@ -106,14 +105,10 @@ internal static class SlowPathSocketFilter
              .Store(Size.Word, R10, ServiceKeyOffset, R8)
              .Load(Size.Half, R0, R10, BufferOffset + 36).Store(Size.Half, R10, ServiceKeyOffset + 4, R0)
              .StoreImmediate(Size.Half, R10, ServiceKeyOffset + 6, 0)
-             .LoadMap(R1, maps.Services)
-             .MoveRegister(R2, R10).Add(R2, ServiceKeyOffset)
-             .Call(HelperMapLookupElement)
+             .CallMapLookup(maps.Services, ServiceKeyOffset)
              .JumpIf(Condition.Equal, R0, 0, "accept")
              .Load(Size.Word, R1, R0, 0).Store(Size.Word, R10, KeyOffset, R1)
-             .LoadMap(R1, maps.Heads)
-             .MoveRegister(R2, R10).Add(R2, KeyOffset)
-             .Call(HelperMapLookupElement)
+             .CallMapLookup(maps.Heads, KeyOffset)
              .JumpIf(Condition.Equal, R0, 0, "accept")
              .Load(Size.Double, R1, R0, 0)
              .Load(Size.Double, R2, R0, 8)
@@ -167,7 +162,5 @@ internal static class SlowPathSocketFilter
             .Store(Size.Word, R10, KeyOffset + 4, R8)
             .Load(Size.Word, R0, R10, BufferOffset + 34).Store(Size.Word, R10, KeyOffset + 8, R0)
             .Store(Size.Word, R10, KeyOffset + 12, R9)
-            .LoadMap(R1, mapDescriptor)
-            .MoveRegister(R2, R10).Add(R2, KeyOffset)
-            .Call(HelperMapLookupElement);
+            .CallMapLookup(mapDescriptor, KeyOffset);
 }

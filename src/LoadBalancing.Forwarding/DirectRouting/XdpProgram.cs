@@ -30,7 +30,6 @@ internal static class XdpProgram
     /// <summary><c>TCX_NEXT</c>: the classifier's "not mine", the frame goes on (to the packet sockets' slow path).</summary>
     public const int TcxNext = -1;
 
-    private const int HelperMapLookupElement = 1;
     private const int HelperMapUpdateElement = 2;
     private const int MapUpdateNoExist = 1;
     private const int HelperRedirect = 23;
@@ -164,9 +163,7 @@ internal static class XdpProgram
          .Load(Size.Word, R4, R2, 34).Store(Size.Word, R10, KeyOffset + 8, R4)
          .Store(Size.Word, R10, KeyOffset + 12, R5)
          .MoveRegister(R6, R2)                                       // data survives the calls in R6
-         .LoadMap(R1, mapDescriptor)
-         .MoveRegister(R2, R10).Add(R2, KeyOffset)
-         .Call(HelperMapLookupElement)
+         .CallMapLookup(mapDescriptor, KeyOffset)
          .JumpIf(Condition.Equal, R0, 0, schedule is null ? "pass" : "miss")
 
         // A SYN of a known flow (a retransmission, or a reused tuple) goes to user space.
@@ -242,9 +239,7 @@ internal static class XdpProgram
          .Load(Size.Word, R4, R6, 30).Store(Size.Word, R10, ServiceKeyOffset, R4)       // virtual address
          .Load(Size.Half, R4, R6, 36).Store(Size.Half, R10, ServiceKeyOffset + 4, R4)   // virtual port
          .StoreImmediate(Size.Half, R10, ServiceKeyOffset + 6, 0)
-         .LoadMap(R1, maps.Services)
-         .MoveRegister(R2, R10).Add(R2, ServiceKeyOffset)
-         .Call(HelperMapLookupElement)
+         .CallMapLookup(maps.Services, ServiceKeyOffset)
          .JumpIf(Condition.Equal, R0, 0, "pass")
 
         // Only a frame sent to the director's MAC (the service value's bytes 4..9).
@@ -256,9 +251,7 @@ internal static class XdpProgram
         // R7 = slot; the slot's head and published count.
          .Load(Size.Word, R7, R0, 0)
          .Store(Size.Word, R10, ArrayKeyOffset, R7)
-         .LoadMap(R1, maps.Heads)
-         .MoveRegister(R2, R10).Add(R2, ArrayKeyOffset)
-         .Call(HelperMapLookupElement)
+         .CallMapLookup(maps.Heads, ArrayKeyOffset)
          .JumpIf(Condition.Equal, R0, 0, "pass")
          .Load(Size.Double, R4, R0, 0)
          .Load(Size.Double, R5, R0, 8)
@@ -271,9 +264,7 @@ internal static class XdpProgram
          .ShiftLeft(R7, XdpScheduleRing.RingShift)
          .AddRegister(R7, R4)
          .Store(Size.Word, R10, ArrayKeyOffset, R7)
-         .LoadMap(R1, maps.Ring)
-         .MoveRegister(R2, R10).Add(R2, ArrayKeyOffset)
-         .Call(HelperMapLookupElement)
+         .CallMapLookup(maps.Ring, ArrayKeyOffset)
          .JumpIf(Condition.Equal, R0, 0, "pass")
          .Load(Size.Word, R4, R0, 0)
          .JumpIf32Register(Condition.NotEqual, R4, R9, "pass")                           // not this position's pick

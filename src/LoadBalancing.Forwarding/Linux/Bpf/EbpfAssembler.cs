@@ -142,6 +142,12 @@ internal sealed class EbpfAssembler
         return Emit(ClassJmp | JumpAlways, 0, 0, 0, 0);
     }
 
+    /// <summary>
+    /// <c>R0 = bpf_map_lookup_elem(map, R10 + keyOffset)</c>: the value's address, or 0 (helper 1; R1–R5 clobbered).
+    /// </summary>
+    public EbpfAssembler CallMapLookup(int mapDescriptor, short keyOffset)
+        => LoadMap(R1, mapDescriptor).MoveRegister(R2, R10).Add(R2, keyOffset).Call(1);
+
     /// <summary>Calls helper <paramref name="helper"/> (<c>BPF_FUNC_*</c>); arguments in R1–R5, result in R0.</summary>
     public EbpfAssembler Call(int helper) => Emit(ClassJmp | JumpCall, 0, 0, 0, helper);
 
