@@ -44,11 +44,45 @@ internal static class Traffic
         }
     }
 
-    /// <summary>Picks a free TCP port on 127.0.0.1 for a virtual service.</summary>
+    /// <summary>
+    /// Picks a free TCP port on 127.0.0.1 for a virtual service, below the kernel's ephemeral range: a port from that
+    /// range, free when picked, can be taken by any bind to port 0 or outgoing connection before the director listens
+    /// on it (a Kestrel endpoint on 127.0.0.1:0 took one once, and the proxy's listener failed).
+    /// </summary>
     public static IPEndPoint FreeVirtualService()
     {
+        var below = EphemeralRangeStart();
+        for (var attempt = 0; attempt < 100 && below > 11_000; attempt++)
+        {
+            var candidate = new IPEndPoint(IPAddress.Loopback, Random.Shared.Next(10_000, below));
+            try
+            {
+                using var probe = new TcpListener(candidate);
+                probe.Start();
+                return candidate;
+            }
+            catch (SocketException)
+            {
+                // in use: try another
+            }
+        }
+
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return (IPEndPoint)listener.LocalEndpoint;
+    }
+
+    /// <summary>The first port of <c>net.ipv4.ip_local_port_range</c> (Linux), or 32 768.</summary>
+    private static int EphemeralRangeStart()
+    {
+        try
+        {
+            var range = File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split((char[])['\t', ' '], StringSplitOptions.RemoveEmptyEntries);
+            return int.Parse(range[0], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+        {
+            return 32_768;
+        }
     }
 }
