@@ -163,15 +163,21 @@ internal static class XdpProgram
          .Load(Size.Word, R4, R2, 34).Store(Size.Word, R10, KeyOffset + 8, R4)
          .Store(Size.Word, R10, KeyOffset + 12, R5)
          .MoveRegister(R6, R2)                                       // data survives the calls in R6
-         .CallMapLookup(mapDescriptor, KeyOffset)
-         .JumpIf(Condition.Equal, R0, 0, schedule is null ? "pass" : "miss")
-
-        // A SYN of a known flow (a retransmission, or a reused tuple) goes to user space.
-         .MoveRegister(R4, R9).And(R4, 0x02)
-         .JumpIf(Condition.NotEqual, R4, 0, "pass")
+         .CallMapLookup(mapDescriptor, KeyOffset);
+        if (schedule is null)
+        {
+            a.JumpIf(Condition.Equal, R0, 0, "pass");
+        }
+        else
+        {
+            // A SYN of a known flow (a retransmission, or a reused tuple) goes to user space.
+            a.JumpIf(Condition.Equal, R0, 0, "miss")
+             .MoveRegister(R4, R9).And(R4, 0x02)
+             .JumpIf(Condition.NotEqual, R4, 0, "pass");
+        }
 
         // Only frames sent to the director's MAC (value bytes 6..11): a flooded copy must not be forwarded.
-         .Load(Size.Word, R4, R6, 0).Load(Size.Word, R5, R0, 6)
+        a.Load(Size.Word, R4, R6, 0).Load(Size.Word, R5, R0, 6)
          .JumpIfRegister(Condition.NotEqual, R4, R5, "pass")
          .Load(Size.Half, R4, R6, 4).Load(Size.Half, R5, R0, 10)
          .JumpIfRegister(Condition.NotEqual, R4, R5, "pass")

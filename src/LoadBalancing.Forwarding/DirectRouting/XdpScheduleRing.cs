@@ -80,7 +80,8 @@ internal sealed unsafe class XdpScheduleRing : IDisposable
     private readonly RealServerState?[] _byId = new RealServerState?[MaxDestinationId + 1];
     private readonly Dictionary<ushort, long> _unusedSince = [];
     private int _nextId = 1;
-    private VirtualServiceState[] _scheduled = [];
+    // The slots' services as the workers read them: index = slot, null = free.
+    private VirtualServiceState?[] _scheduled = new VirtualServiceState?[SlotCount];
     private bool _disposed;
 
     private XdpScheduleRing(SafeFileDescriptor services, SafeFileDescriptor heads, SafeFileDescriptor ring, byte* headsBase, nuint headsLength, byte* ringBase, nuint ringLength, INeighbourTable neighbours, MacAddress directorMac)
@@ -203,7 +204,7 @@ internal sealed unsafe class XdpScheduleRing : IDisposable
                     continue; // the kernel took one meanwhile
                 }
 
-                var entry = new ReadOnlySpan<byte>(_ringBase + (((index << RingShift) + (int)(head & (RingSize - 1))) * EntryLength), EntryLength);
+                var entry = new ReadOnlySpan<byte>(Entry(index, (ulong)head), EntryLength);
                 var id = (ushort)BinaryPrimitives.ReadUInt32LittleEndian(entry[4..]);
                 return BinaryPrimitives.ReadUInt32LittleEndian(entry) == (uint)head && TryGetDestination(id, out destination);
             }
@@ -256,7 +257,7 @@ internal sealed unsafe class XdpScheduleRing : IDisposable
                 }
             }
 
-            Volatile.Write(ref _scheduled, [.. _slots.Where(s => s is not null).Select(s => s!.Service)]);
+            Volatile.Write(ref _scheduled, [.. _slots.Select(s => s?.Service)]);
             FreeUnusedIds();
         }
     }
@@ -345,6 +346,9 @@ internal sealed unsafe class XdpScheduleRing : IDisposable
 
     private long* Produced(int slot) => (long*)(_headsBase + (slot * HeadLength) + 8);
 
+    /// <summary>The ring entry of pick <paramref name="position"/> in slot <paramref name="slot"/>.</summary>
+    private byte* Entry(int slot, ulong position) => _ringBase + (((slot << RingShift) + (int)(position & (RingSize - 1))) * EntryLength);
+
     /// <summary>What the scheduler's picks depend on: each server with its weight and availability, and the scheduler instance.</summary>
     private static List<object?> Signature(VirtualServiceState service)
     {
@@ -419,8 +423,7 @@ internal sealed unsafe class XdpScheduleRing : IDisposable
 
             slot.Pending = null;
             slot.Macs[destination] = mac;
-            var entry = _ringBase + (((index << RingShift) + (int)(position & (RingSize - 1))) * EntryLength);
-            var span = new Span<byte>(entry, EntryLength);
+            var span = new Span<byte>(Entry(index, position), EntryLength);
             BinaryPrimitives.WriteUInt32LittleEndian(span[4..], id);
             mac.Write(span[8..]);
             BinaryPrimitives.WriteUInt32LittleEndian(span, (uint)position);

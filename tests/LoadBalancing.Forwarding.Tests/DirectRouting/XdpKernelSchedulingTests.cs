@@ -203,6 +203,26 @@ public abstract class KernelSchedulingTests : IDisposable
     }
 
     [Fact]
+    public void ServiceInALaterSlot_AfterAnEarlierSlotWasReleased_UserSpaceStillTakesItsPicks()
+    {
+        Require();
+        var config = Config(3, 2, 1);
+        var rr81 = config.Services[0] with { Key = VirtualServiceKey.ForAddress(ServiceProtocol.Tcp, NetworkAddress.Parse(Vip), 81), Scheduler = SchedulerNames.RoundRobin, RealServers = [Server(1, 1, 81)] };
+        Apply(config with { Services = [.. config.Services, rr81] });
+        FastPath.RefreshSchedule(Services.Services);
+        var service81 = Services.Services.Single(s => s.Key.Port == 81);
+        Assert.Equal(1, FastPath.Schedule!.SlotOf(service81));
+
+        // Port 80 leaves kernel scheduling (lc): slot 0 is free, port 81 stays in slot 1.
+        Apply(config with { Services = [config.Services[0] with { Scheduler = SchedulerNames.LeastConnection }, config.Services[1], rr81] });
+        FastPath.RefreshSchedule(Services.Services);
+
+        Assert.Equal(1, FastPath.Schedule.SlotOf(service81));
+        Assert.True(FastPath.TryTakePick(service81, out var pick));
+        Assert.Equal("10.77.0.21", pick.Address.ToString());
+    }
+
+    [Fact]
     public void AckAfterAKernelScheduledSyn_IsForwarded_AndEstablishesTheAdoptedConnection()
     {
         Require();
