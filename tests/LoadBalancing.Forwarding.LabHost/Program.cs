@@ -201,7 +201,7 @@ namespace LoadBalancing.Forwarding.LabHost
                     {
                         var s = dr.Statistics;
                         lines.Add(string.Create(CultureInfo.InvariantCulture,
-                            $"forwarder received={s.Received} forwarded={s.Forwarded} malformed={s.Malformed} fragments={s.Fragments} senderrors={s.SendErrors} kerneldrops={s.KernelDrops} notfordirector={s[DirectRoutingVerdict.NotForDirector]} notscheduled={s[DirectRoutingVerdict.NotScheduled]} xdppackets={s.FastPathPackets} xdpbytes={s.FastPathBytes} xdpflows={s.FastPathFlows} xdperrors={s.FastPathErrors} xdpactive={s.FastPathActiveFlows} xdpmap={map} kernelscheduled={s.KernelScheduled}"));
+                            $"forwarder received={s.Received} forwarded={s.Forwarded} malformed={s.Malformed} fragments={s.Fragments} senderrors={s.SendErrors} kerneldrops={s.KernelDrops} notfordirector={s[DirectRoutingVerdict.NotForDirector]} notscheduled={s[DirectRoutingVerdict.NotScheduled]} xdppackets={s.FastPathPackets} xdpbytes={s.FastPathBytes} xdpflows={s.FastPathFlows} xdperrors={s.FastPathErrors} xdpactive={s.FastPathActiveFlows} xdpmap={map} kernelscheduled={s.KernelScheduled} kernelreused={s.KernelReused}"));
                     }
 
                     lines.Add("ok");

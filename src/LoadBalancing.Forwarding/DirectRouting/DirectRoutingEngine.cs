@@ -83,8 +83,14 @@ internal sealed class DirectRoutingEngine
         }
 
         var service = FindService(in packet);
-        var decision = service is not null && FastPath is { } fastPath && packet.Protocol == ServiceProtocol.Tcp
-            && (packet.TcpFlags & (TcpFlags.Syn | TcpFlags.Ack)) == TcpFlags.Syn && fastPath.SchedulesInKernel(service)
+        var bareSyn = packet.Protocol == ServiceProtocol.Tcp && (packet.TcpFlags & (TcpFlags.Syn | TcpFlags.Ack)) == TcpFlags.Syn;
+        if (bareSyn && service is not null)
+        {
+            // The tuple's kernel flow first (a FIN or RST only the kernel saw), so the table decides on its state.
+            FastPath?.ReconcileSyn(in packet);
+        }
+
+        var decision = bareSyn && service is not null && FastPath is { } fastPath && fastPath.SchedulesInKernel(service)
             ? KernelScheduledSyn(in packet, service, fastPath)
             : _connections.ProcessInbound(in packet, service);
         switch (decision.Verdict)
@@ -117,13 +123,13 @@ internal sealed class DirectRoutingEngine
     }
 
     /// <summary>
-    /// A bare SYN of a service the kernel schedules that reached user space. It may be a retransmission of one the
-    /// kernel scheduled: that connection is adopted first. A new connection takes the kernel's next published pick,
-    /// so that both hand out one sequence; without one, the table asks the scheduler as for any service.
+    /// A bare SYN of a service the kernel schedules that reached user space, its tuple's flow reconciled with the
+    /// kernel's (a retransmission of a SYN the kernel scheduled has adopted that connection). A new connection takes
+    /// the kernel's next published pick, so that both hand out one sequence; without one, the table asks the
+    /// scheduler as for any service.
     /// </summary>
     private PacketDecision KernelScheduledSyn(in PacketInfo packet, VirtualServiceState service, XdpFastPath fastPath)
     {
-        fastPath.AdoptFromKernel(in packet);
         if (_connections.Find(packet.Protocol, packet.SourceAddress, packet.SourcePort, packet.DestinationAddress, packet.DestinationPort) is null
             && fastPath.TryTakePick(service, out var pick)
             && _connections.AddScheduled(in packet, service, pick) is { } connection)

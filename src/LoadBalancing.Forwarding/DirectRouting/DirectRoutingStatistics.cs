@@ -15,6 +15,7 @@ public sealed class DirectRoutingStatistics
     private long _fastPathFlows;
     private long _fastPathErrors;
     private long _kernelScheduled;
+    private long _kernelReused;
     private long _fastPathWithdrawn;
 
     /// <summary>Gets the frames received from the packet socket(s).</summary>
@@ -62,6 +63,12 @@ public sealed class DirectRoutingStatistics
     /// </summary>
     public long KernelScheduled => Volatile.Read(ref _kernelScheduled);
 
+    /// <summary>
+    /// Gets the number of SYNs that reused a closed connection's tuple and that the kernel fast path kept on that
+    /// connection's server itself (IPVS's <c>conn_reuse_mode</c> for a FIN_WAIT entry), as adopted about once a second.
+    /// </summary>
+    public long KernelReused => Volatile.Read(ref _kernelReused);
+
     /// <summary>Gets the number of flows the XDP fast path could not take (map update failed); they stay in user space.</summary>
     public long FastPathErrors => Volatile.Read(ref _fastPathErrors);
 
@@ -97,6 +104,8 @@ public sealed class DirectRoutingStatistics
     internal void CountFastPathError() => Interlocked.Increment(ref _fastPathErrors);
 
     internal void CountKernelScheduled() => Interlocked.Increment(ref _kernelScheduled);
+
+    internal void CountKernelReused() => Interlocked.Increment(ref _kernelReused);
 
     internal void CountSendError() => Interlocked.Increment(ref _sendErrors);
 

@@ -40,6 +40,13 @@ internal sealed unsafe class XdpFastPath : IDisposable
 
     // Synchronize's state (under _synchronizeLock): the round number, and the batch buffers.
     private const int BatchSize = 1024;
+
+    /// <summary>
+    /// How many synchronizations a closed flow stays in the kernel (a few seconds): the client's last segments, and
+    /// a SYN that reuses the tuple (which the kernel renews on the same server, see <see cref="XdpProgram"/>), take
+    /// no trip through user space.
+    /// </summary>
+    private const int ClosedFlowRounds = 4;
     private long _generation;
     private bool _batchLookup = true;
     private XdpFlowKey[]? _batchKeys;
@@ -120,23 +127,59 @@ internal sealed unsafe class XdpFastPath : IDisposable
     }
 
     /// <summary>
-    /// Called by the engine before it handles a bare SYN of a service the kernel schedules: if the kernel made the
-    /// flow (the SYN is a retransmission of one it forwarded), the connection is adopted now, so that the table
-    /// sees a retransmitted handshake and not a new connection.
+    /// Called by the engine before it handles a bare TCP SYN, so that the table decides
+    /// on the tuple's state as of now: a flow the kernel made (the SYN is a retransmission of one it forwarded) is
+    /// adopted, one it renewed for a reused tuple is taken over, and the counts of a flow in the map are folded (a
+    /// FIN the kernel forwarded makes the entry FIN_WAIT, where IPVS keeps a reused tuple on its server).
     /// </summary>
-    public void AdoptFromKernel(in PacketInfo packet)
+    public void ReconcileSyn(in PacketInfo packet)
     {
-        var key = XdpFlowKey.Create(packet.Protocol, packet.SourceAddress, packet.SourcePort, packet.DestinationAddress, packet.DestinationPort);
-        if (_flows.ContainsKey(key))
+        if (packet.SourceAddress.IsIPv6 || packet.Protocol != ServiceProtocol.Tcp)
         {
             return;
         }
 
-        XdpFlowValue value;
-        if (BpfSystemCall.Lookup(_map, &key, &value) && value.Scheduled != 0)
+        var key = XdpFlowKey.Create(packet.Protocol, packet.SourceAddress, packet.SourcePort, packet.DestinationAddress, packet.DestinationPort);
+        var listed = _flows.TryGetValue(key, out var flow);
+        if (!listed && _schedule is null)
         {
-            Adopt(key, in value, generation: 0);
+            return; // without kernel scheduling, the kernel makes no flows
         }
+
+        XdpFlowValue value;
+        var present = BpfSystemCall.Lookup(_map, &key, &value);
+        if (!listed || flow is null)
+        {
+            if (present && value.Scheduled != 0)
+            {
+                Adopt(key, in value, generation: 0);
+            }
+
+            return;
+        }
+
+        if (present && value.Incarnation != flow.Incarnation)
+        {
+            Renewed(key, flow, in value, generation: 0);
+            return;
+        }
+
+        lock (flow)
+        {
+            if (flow.Withdrawn)
+            {
+                return;
+            }
+
+            if (present)
+            {
+                Fold(flow, in value);
+                return;
+            }
+        }
+
+        // Renewed by the kernel and its new flow already gone: the old flow's last counts may still wait.
+        FinishRenewed(key, flow, replaced: false);
     }
 
     /// <summary>Gets the program's descriptor (for <c>BPF_PROG_TEST_RUN</c> in tests).</summary>
@@ -196,7 +239,9 @@ internal sealed unsafe class XdpFastPath : IDisposable
         var key = XdpFlowKey.Create(packet.Protocol, packet.SourceAddress, packet.SourcePort, packet.DestinationAddress, packet.DestinationPort);
         if (_flows.TryGetValue(key, out var flow))
         {
-            if (!closing && flow.Connection == connection && flow.Server == server)
+            // A SYN on a closed flow reuses the tuple (and the entry): the new connection gets a flow of its own.
+            var reused = tcp && (packet.TcpFlags & TcpFlags.Syn) != 0 && flow.Closed;
+            if (!closing && !reused && flow.Connection == connection && flow.Server == server)
             {
                 return; // a packet already in flight, a retransmitted SYN, or one the program passes (IP options)
             }
@@ -229,11 +274,11 @@ internal sealed unsafe class XdpFastPath : IDisposable
                 ReadAllBatched(generation);
             }
 
-            XdpFlowValue value;
+            var value = default(XdpFlowValue);
             foreach (var (key, flow) in _flows)
             {
                 var k = key;
-                bool present;
+                bool present, renewed = false;
                 lock (flow)
                 {
                     if (flow.Withdrawn)
@@ -245,14 +290,24 @@ internal sealed unsafe class XdpFastPath : IDisposable
                     if (!present && BpfSystemCall.Lookup(_map, &k, &value))
                     {
                         present = true;
-                        Fold(flow, in value);
+                        renewed = value.Incarnation != flow.Incarnation;
+                        if (!renewed)
+                        {
+                            Fold(flow, in value);
+                        }
                     }
+                }
+
+                if (renewed)
+                {
+                    Renewed(key, flow, in value, generation);
+                    continue;
                 }
 
                 var entry = flow.Connection;
                 var current = _connections.Find(flow.Protocol, entry.ClientAddress, entry.ClientPort, entry.VirtualAddress, entry.VirtualPort);
                 var stale = !present
-                    || flow.Closed
+                    || (flow.Closed && ++flow.ClosedRounds > ClosedFlowRounds)
                     || current != flow.Connection
                     || (!_drainRemoved && !flow.Connection.Destination.IsAvailable)
                     || (_neighbours.TryGetMac(flow.Connection.DestinationAddress, out var mac) && mac != flow.Server);
@@ -261,6 +316,46 @@ internal sealed unsafe class XdpFastPath : IDisposable
                     // A flow evicted by the LRU is simply gone: its packets reach user space, which offers it again.
                     Withdraw(key, flow);
                 }
+            }
+
+            FinishOrphanedRenewals();
+        }
+    }
+
+    /// <summary>
+    /// The reused map's entries that no pass took (the renewed flow was gone before user space saw it): each goes
+    /// into its old flow if that is still listed, and is deleted.
+    /// </summary>
+    private void FinishOrphanedRenewals()
+    {
+        if (_schedule is null)
+        {
+            return;
+        }
+
+        var reused = _schedule.ReusedMap;
+        XdpFlowKey key, next;
+        XdpFlowValue value;
+        var keys = new List<XdpFlowKey>();
+        var found = BpfSystemCall.GetNextKey(reused, null, &next);
+        while (found && keys.Count < XdpScheduleRing.MaxPendingReuses)
+        {
+            keys.Add(next);
+            key = next;
+            found = BpfSystemCall.GetNextKey(reused, &key, &next);
+        }
+
+        foreach (var k in keys)
+        {
+            if (_flows.TryGetValue(k, out var flow))
+            {
+                FinishRenewed(k, flow, replaced: false);
+            }
+
+            key = k;
+            if (BpfSystemCall.Lookup(reused, &key, &value) && (flow is null || value.Incarnation != flow.Incarnation || flow.Withdrawn))
+            {
+                BpfSystemCall.Delete(reused, &key); // no listed flow is its old flow any more
             }
         }
     }
@@ -287,6 +382,10 @@ internal sealed unsafe class XdpFastPath : IDisposable
                         {
                             Adopt(_batchKeys[i], in _batchValues[i], generation);
                         }
+                    }
+                    else if (_batchValues[i].Incarnation != flow.Incarnation)
+                    {
+                        Renewed(_batchKeys[i], flow, in _batchValues[i], generation);
                     }
                     else
                     {
@@ -321,11 +420,80 @@ internal sealed unsafe class XdpFastPath : IDisposable
     }
 
     /// <summary>
-    /// Takes a flow the kernel made for a SYN it scheduled into the connection table, as if user space had forwarded
-    /// that SYN to the pick's server, and folds the packets after it. A flow whose id or entry cannot be taken is
-    /// removed from the kernel (its next packets reach user space, which finds no entry for them).
+    /// The kernel replaced <paramref name="old"/>'s flow with a new one (<paramref name="value"/>, another
+    /// incarnation) for a SYN that reused the tuple: the old flow's last counts are folded into its entry, and the
+    /// new flow is adopted.
     /// </summary>
-    private void Adopt(XdpFlowKey key, in XdpFlowValue value, long generation)
+    private void Renewed(XdpFlowKey key, OffloadedFlow old, in XdpFlowValue value, long generation)
+    {
+        lock (_adoptLock)
+        {
+            FinishRenewed(key, old, replaced: true);
+            if (value.Scheduled != 0)
+            {
+                Adopt(key, in value, generation, old.Connection.Destination);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Takes <paramref name="flow"/> off the list without touching the kernel's map (which holds its successor, or
+    /// nothing), with its last counts from the reused map if the kernel left them there; unless
+    /// <paramref name="replaced"/> (the map holds another incarnation), only if it did.
+    /// </summary>
+    private void FinishRenewed(XdpFlowKey key, OffloadedFlow flow, bool replaced)
+    {
+        lock (flow)
+        {
+            var k = key;
+            var last = default(XdpFlowValue);
+            var left = _schedule is not null && BpfSystemCall.Lookup(_schedule.ReusedMap, &k, &last) && last.Incarnation == flow.Incarnation;
+            if (flow.Withdrawn || (!left && !replaced))
+            {
+                return;
+            }
+
+            flow.Withdrawn = true;
+            if (left)
+            {
+                Fold(flow, in last);
+                BpfSystemCall.Delete(_schedule!.ReusedMap, &k);
+            }
+
+            _statistics.CountFastPathWithdrawn();
+        }
+
+        _flows.TryRemove(KeyValuePair.Create(key, flow));
+    }
+
+    /// <summary>
+    /// The flow the kernel renewed was never adopted (made and renewed between two passes): its last value, in the
+    /// reused map, is adopted and finished now, so that the renewal finds its connection.
+    /// </summary>
+    private void AdoptPredecessor(XdpFlowKey key)
+    {
+        var k = key;
+        XdpFlowValue last;
+        if (_schedule is null || _flows.ContainsKey(key) || !BpfSystemCall.Lookup(_schedule.ReusedMap, &k, &last) || last.Scheduled == 0)
+        {
+            return;
+        }
+
+        Adopt(key, in last, generation: 0);
+        if (_flows.TryGetValue(key, out var predecessor) && predecessor.Incarnation == last.Incarnation)
+        {
+            FinishRenewed(key, predecessor, replaced: true);
+        }
+    }
+
+    /// <summary>
+    /// Takes a flow the kernel made for a SYN it scheduled into the connection table, as if user space had forwarded
+    /// that SYN to the pick's server, and folds the packets after it. A flow the kernel renewed for a reused tuple
+    /// (<see cref="XdpScheduleRing.StickyId"/>) kept the old connection's server, <paramref name="previous"/> (or the
+    /// tuple's entry's). A flow whose id or entry cannot be taken is removed from the kernel (its next packets reach
+    /// user space, which finds no entry for them).
+    /// </summary>
+    private void Adopt(XdpFlowKey key, in XdpFlowValue value, long generation, RealServerState? previous = null)
     {
         lock (_adoptLock)
         {
@@ -336,15 +504,33 @@ internal sealed unsafe class XdpFastPath : IDisposable
 
             var id = (ushort)(value.Scheduled & 0xFFFF);
             var synLength = (int)(value.Scheduled >> XdpProgram.SynLengthShift);
+            var sticky = id == XdpScheduleRing.StickyId;
             Connection? connection = null;
-            if (_schedule is not null && _schedule.TryGetDestination(id, out var destination))
+            RealServerState? destination = null;
+            if (sticky)
             {
+                if (previous is null)
+                {
+                    AdoptPredecessor(key);
+                }
+
+                destination = previous ?? _connections.Find(ServiceProtocol.Tcp, ClientAddress(key), BinaryPrimitives.ReverseEndianness(key.SourcePort), VirtualAddress(key), BinaryPrimitives.ReverseEndianness(key.DestinationPort))?.Destination;
+            }
+            else
+            {
+                _schedule?.TryGetDestination(id, out destination);
+            }
+
+            if (destination is not null)
+            {
+                // AddScheduled keeps a FIN_WAIT entry to that server (the SYN moves it to SYN_RECV, as IPVS's
+                // conn_reuse_mode does) and makes a new one where IPVS would have ended the old.
                 var packet = new PacketInfo
                 {
                     Protocol = ServiceProtocol.Tcp,
-                    SourceAddress = NetworkAddress.FromIPv4(BinaryPrimitives.ReverseEndianness(key.SourceAddress)),
+                    SourceAddress = ClientAddress(key),
                     SourcePort = BinaryPrimitives.ReverseEndianness(key.SourcePort),
-                    DestinationAddress = NetworkAddress.FromIPv4(BinaryPrimitives.ReverseEndianness(key.DestinationAddress)),
+                    DestinationAddress = VirtualAddress(key),
                     DestinationPort = BinaryPrimitives.ReverseEndianness(key.DestinationPort),
                     TcpFlags = TcpFlags.Syn,
                     Length = synLength,
@@ -364,6 +550,7 @@ internal sealed unsafe class XdpFastPath : IDisposable
             {
                 var flow = new OffloadedFlow(connection, ServiceProtocol.Tcp, MacAddress.Read(new ReadOnlySpan<byte>(macs, MacAddress.Length)))
                 {
+                    Incarnation = value.Incarnation,
                     Packets = 1,
                     Bytes = (ulong)synLength,
                     SeenGeneration = generation,
@@ -377,9 +564,20 @@ internal sealed unsafe class XdpFastPath : IDisposable
 
             _statistics.CountFastPath(1, synLength); // the SYN, which the kernel forwarded too
             _statistics.CountFastPathFlow();
-            _statistics.CountKernelScheduled();
+            if (sticky)
+            {
+                _statistics.CountKernelReused();
+            }
+            else
+            {
+                _statistics.CountKernelScheduled();
+            }
         }
     }
+
+    private static NetworkAddress ClientAddress(XdpFlowKey key) => NetworkAddress.FromIPv4(BinaryPrimitives.ReverseEndianness(key.SourceAddress));
+
+    private static NetworkAddress VirtualAddress(XdpFlowKey key) => NetworkAddress.FromIPv4(BinaryPrimitives.ReverseEndianness(key.DestinationAddress));
 
     private void Offload(XdpFlowKey key, OffloadedFlow flow)
     {
@@ -413,26 +611,37 @@ internal sealed unsafe class XdpFastPath : IDisposable
             }
 
             flow.Withdrawn = true;
+            bool found;
             try
             {
-                if (BpfSystemCall.LookupAndDelete(_map, &key, &value))
-                {
-                    Fold(flow, in value);
-                }
-
-                _statistics.CountFastPathWithdrawn();
+                found = BpfSystemCall.LookupAndDelete(_map, &key, &value);
             }
             catch (BpfException)
             {
                 // Kernels before 5.14 have no lookup-and-delete for hash maps: read, then delete.
-                if (BpfSystemCall.Lookup(_map, &key, &value))
-                {
-                    Fold(flow, in value);
-                }
-
+                found = BpfSystemCall.Lookup(_map, &key, &value);
                 BpfSystemCall.Delete(_map, &key);
-                _statistics.CountFastPathWithdrawn();
             }
+
+            if (found && value.Incarnation != flow.Incarnation)
+            {
+                // The kernel had just renewed the flow for a reused tuple: its successor goes back (the next pass
+                // adopts it), and this flow's last counts are in the reused map.
+                BpfSystemCall.Update(_map, &key, &value);
+                var k = key;
+                XdpFlowValue last;
+                if (_schedule is not null && BpfSystemCall.Lookup(_schedule.ReusedMap, &k, &last) && last.Incarnation == flow.Incarnation)
+                {
+                    Fold(flow, in last);
+                    BpfSystemCall.Delete(_schedule.ReusedMap, &k);
+                }
+            }
+            else if (found)
+            {
+                Fold(flow, in value);
+            }
+
+            _statistics.CountFastPathWithdrawn();
         }
 
         _flows.TryRemove(KeyValuePair.Create(key, flow));
@@ -480,6 +689,9 @@ internal sealed unsafe class XdpFastPath : IDisposable
 
         public MacAddress Server { get; } = server;
 
+        /// <summary>Gets the kernel-made flow's incarnation (0 for a flow user space put in the map).</summary>
+        public ulong Incarnation { get; init; }
+
         /// <summary>Gets or sets the kernel's packet count already folded into the table (under the flow's lock).</summary>
         public ulong Packets { get; set; }
 
@@ -494,6 +706,9 @@ internal sealed unsafe class XdpFastPath : IDisposable
 
         /// <summary>Gets or sets a value indicating whether the kernel forwarded a FIN or RST of the flow (folded).</summary>
         public bool Closed { get; set; }
+
+        /// <summary>Gets or sets the synchronizations that found the flow closed.</summary>
+        public int ClosedRounds { get; set; }
 
         public bool Withdrawn { get; set; }
     }

@@ -41,15 +41,18 @@ internal struct XdpFlowKey : IEquatable<XdpFlowKey>
 /// The value of the fast path's flow map: the MAC addresses the program writes (real server's, director's) and the
 /// counters it keeps (packets and IP bytes with atomic adds, and how many of the packets were TCP FINs and RSTs, so
 /// user space can apply their state transitions). A flow the program made for a SYN it scheduled itself carries the
-/// pick's destination id and the SYN's IP length in <see cref="Scheduled"/> (0 in a flow user space made).
+/// pick's destination id (or <see cref="XdpScheduleRing.StickyId"/> for a flow it renewed for a reused tuple) and
+/// the SYN's IP length in <see cref="Scheduled"/>, and a nonzero <see cref="Incarnation"/> that tells it apart from
+/// the flow it replaced (both 0 in a flow user space made).
 /// </summary>
 [StructLayout(LayoutKind.Sequential, Size = Length)]
 internal unsafe struct XdpFlowValue
 {
     public const int Length = 56;
+    public const int ScheduledOffset = 12;
     public const int PacketsOffset = 16;
     public const int BytesOffset = 24;
-    public const int ReservedOffset = 32;
+    public const int IncarnationOffset = 32;
     public const int FinsOffset = 40;
     public const int ResetsOffset = 48;
 
@@ -57,7 +60,7 @@ internal unsafe struct XdpFlowValue
     public uint Scheduled;          // kernel-made: destination id | SYN IP length << 16
     public ulong Packets;
     public ulong Bytes;
-    public ulong Reserved;          // zero
+    public ulong Incarnation;       // kernel-made: bpf_ktime_get_ns() | 1 when made; 0 in a flow user space made
     public ulong Fins;
     public ulong Resets;
 

@@ -31,7 +31,9 @@ internal static class XdpProgram
     public const int TcxNext = -1;
 
     private const int HelperMapUpdateElement = 2;
+    private const int MapUpdateAny = 0;
     private const int MapUpdateNoExist = 1;
+    private const int HelperKtimeGetNs = 5;
     private const int HelperRedirect = 23;
     private const int HelperSkbPullData = 39;
 
@@ -170,10 +172,10 @@ internal static class XdpProgram
         }
         else
         {
-            // A SYN of a known flow (a retransmission, or a reused tuple) goes to user space.
+            // A SYN of a known flow: a reused tuple the kernel may renew, otherwise (a retransmission) user space.
             a.JumpIf(Condition.Equal, R0, 0, "miss")
              .MoveRegister(R4, R9).And(R4, 0x02)
-             .JumpIf(Condition.NotEqual, R4, 0, "pass");
+             .JumpIf(Condition.NotEqual, R4, 0, "reuse");
         }
 
         // Only frames sent to the director's MAC (value bytes 6..11): a flooded copy must not be forwarded.
@@ -204,6 +206,7 @@ internal static class XdpProgram
         if (schedule is { } maps)
         {
             a.Jump("send");
+            EmitReuse(a, mapDescriptor, maps);
             EmitSchedule(a, mapDescriptor, maps);
         }
 
@@ -283,23 +286,97 @@ internal static class XdpProgram
          .Load(Size.Word, R4, R0, 4)
          .MoveRegister(R5, R8).ShiftLeft(R5, SynLengthShift)
          .AddRegister(R4, R5)
-         .Store(Size.Word, R10, ValueOffset + 12, R4)
+         .Store(Size.Word, R10, ValueOffset + XdpFlowValue.ScheduledOffset, R4)
          .StoreImmediate(Size.Double, R10, ValueOffset + XdpFlowValue.PacketsOffset, 1)
          .Store(Size.Double, R10, ValueOffset + XdpFlowValue.BytesOffset, R8)
          .StoreImmediate(Size.Double, R10, ValueOffset + XdpFlowValue.FinsOffset, 0)
-         .StoreImmediate(Size.Double, R10, ValueOffset + XdpFlowValue.ResetsOffset, 0)
-         .StoreImmediate(Size.Double, R10, ValueOffset + XdpFlowValue.ReservedOffset, 0)
-         .LoadMap(R1, flows)
+         .StoreImmediate(Size.Double, R10, ValueOffset + XdpFlowValue.ResetsOffset, 0);
+        EmitIncarnation(a);
+        a.LoadMap(R1, flows)
          .MoveRegister(R2, R10).Add(R2, KeyOffset)
          .MoveRegister(R3, R10).Add(R3, ValueOffset)
          .Move(R4, MapUpdateNoExist)
          .Call(HelperMapUpdateElement)
          .JumpIf(Condition.NotEqual, R0, 0, "pass")
 
-        // Destination MAC := the server's, source MAC := the director's.
+        // Destination MAC := the server's, source MAC := the director's (from the new flow's value).
+         .Label("rewrite")
          .Load(Size.Word, R4, R10, ValueOffset).Store(Size.Word, R6, 0, R4)
          .Load(Size.Half, R4, R10, ValueOffset + 4).Store(Size.Half, R6, 4, R4)
          .Load(Size.Half, R4, R10, ValueOffset + 6).Store(Size.Half, R6, 6, R4)
          .Load(Size.Word, R4, R10, ValueOffset + 8).Store(Size.Word, R6, 8, R4);
     }
+
+    /// <summary>
+    /// A bare SYN of a flow the map has (R0 = its value, R6 = data, R8 = the IP total length): a client that reuses
+    /// the tuple of a connection it closed. When the old flow was closed by a FIN alone after at least one other
+    /// segment, user space's fold makes its entry FIN_WAIT, where IPVS (<c>conn_reuse_mode</c> 1) keeps the tuple
+    /// on its server: the kernel then renews the flow for the same server. The old flow's last counts go to the
+    /// reused map (<c>BPF_NOEXIST</c>: one pending renewal per tuple), and the new flow carries
+    /// <see cref="XdpScheduleRing.StickyId"/>, the SYN counted, and a new incarnation. Anything else (a
+    /// retransmission, an RST, a service no longer scheduled in the kernel, a renewal still pending) goes to user space.
+    /// </summary>
+    private static void EmitReuse(EbpfAssembler a, int flows, XdpScheduleMaps maps)
+    {
+        a.Label("reuse")
+         .Load(Size.Word, R4, R6, 0).Load(Size.Word, R5, R0, 6)
+         .JumpIfRegister(Condition.NotEqual, R4, R5, "pass")
+         .Load(Size.Half, R4, R6, 4).Load(Size.Half, R5, R0, 10)
+         .JumpIfRegister(Condition.NotEqual, R4, R5, "pass")
+         .Load(Size.Double, R4, R0, XdpFlowValue.ResetsOffset)
+         .JumpIf(Condition.NotEqual, R4, 0, "pass")
+         .Load(Size.Double, R5, R0, XdpFlowValue.FinsOffset)
+         .JumpIf(Condition.Equal, R5, 0, "pass")
+
+        // R5 = FINs, and the SYN a kernel-made flow counted: at least one more packet, an ACK, must have passed.
+         .Load(Size.Word, R4, R0, XdpFlowValue.ScheduledOffset)
+         .And(R4, 0xFFFF)
+         .JumpIf(Condition.Equal, R4, 0, "reuse-counted")
+         .Add(R5, 1)
+         .Label("reuse-counted")
+         .Load(Size.Double, R4, R0, XdpFlowValue.PacketsOffset)
+         .JumpIfRegister(Condition.GreaterOrEqual, R5, R4, "pass")
+         .MoveRegister(R7, R0)
+
+        // The service must still be scheduled in the kernel (rr/wrr, not persistent).
+         .Load(Size.Word, R4, R6, 30).Store(Size.Word, R10, ServiceKeyOffset, R4)
+         .Load(Size.Half, R4, R6, 36).Store(Size.Half, R10, ServiceKeyOffset + 4, R4)
+         .StoreImmediate(Size.Half, R10, ServiceKeyOffset + 6, 0)
+         .CallMapLookup(maps.Services, ServiceKeyOffset)
+         .JumpIf(Condition.Equal, R0, 0, "pass")
+
+        // The old flow's last counts, for user space to fold into the old entry.
+         .LoadMap(R1, maps.Reused)
+         .MoveRegister(R2, R10).Add(R2, KeyOffset)
+         .MoveRegister(R3, R7)
+         .Move(R4, MapUpdateNoExist)
+         .Call(HelperMapUpdateElement)
+         .JumpIf(Condition.NotEqual, R0, 0, "pass")
+
+        // The new flow: the same MACs, the sticky id | SYN length << 16, one packet.
+         .Load(Size.Word, R4, R7, 0).Store(Size.Word, R10, ValueOffset, R4)
+         .Load(Size.Word, R4, R7, 4).Store(Size.Word, R10, ValueOffset + 4, R4)
+         .Load(Size.Word, R4, R7, 8).Store(Size.Word, R10, ValueOffset + 8, R4)
+         .MoveRegister(R4, R8).ShiftLeft(R4, SynLengthShift)
+         .Or(R4, XdpScheduleRing.StickyId)
+         .Store(Size.Word, R10, ValueOffset + XdpFlowValue.ScheduledOffset, R4)
+         .StoreImmediate(Size.Double, R10, ValueOffset + XdpFlowValue.PacketsOffset, 1)
+         .Store(Size.Double, R10, ValueOffset + XdpFlowValue.BytesOffset, R8)
+         .StoreImmediate(Size.Double, R10, ValueOffset + XdpFlowValue.FinsOffset, 0)
+         .StoreImmediate(Size.Double, R10, ValueOffset + XdpFlowValue.ResetsOffset, 0);
+        EmitIncarnation(a);
+        a.LoadMap(R1, flows)
+         .MoveRegister(R2, R10).Add(R2, KeyOffset)
+         .MoveRegister(R3, R10).Add(R3, ValueOffset)
+         .Move(R4, MapUpdateAny)
+         .Call(HelperMapUpdateElement)
+         .JumpIf(Condition.NotEqual, R0, 0, "pass")
+         .Jump("rewrite");
+    }
+
+    /// <summary>The new flow's incarnation (at <see cref="ValueOffset"/>): <c>bpf_ktime_get_ns() | 1</c>, never 0 (a flow user space made).</summary>
+    private static void EmitIncarnation(EbpfAssembler a)
+        => a.Call(HelperKtimeGetNs)
+            .Or(R0, 1)
+            .Store(Size.Double, R10, ValueOffset + XdpFlowValue.IncarnationOffset, R0);
 }

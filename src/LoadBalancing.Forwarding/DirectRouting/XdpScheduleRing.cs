@@ -10,7 +10,11 @@ using LoadBalancing.Scheduling;
 namespace LoadBalancing.Forwarding.DirectRouting;
 
 /// <summary>The descriptors of the three maps <see cref="XdpProgram"/> schedules new connections from.</summary>
-internal readonly record struct XdpScheduleMaps(int Services, int Heads, int Ring);
+/// <param name="Services">The services map (<c>lb_dr_svcs</c>).</param>
+/// <param name="Heads">The heads array (<c>lb_dr_heads</c>).</param>
+/// <param name="Ring">The picks array (<c>lb_dr_ring</c>).</param>
+/// <param name="Reused">The hash of the last counts of flows whose tuple a new connection took in the kernel (<c>lb_dr_reused</c>).</param>
+internal readonly record struct XdpScheduleMaps(int Services, int Heads, int Ring, int Reused);
 
 /// <summary>
 /// New TCP connections scheduled in the kernel: for each eligible virtual service (IPv4 TCP, <c>rr</c> or
@@ -60,11 +64,21 @@ internal sealed unsafe class XdpScheduleRing : IDisposable
     public const int HeadLength = 64;
     public const int EntryLength = 16;
 
-    private const int MaxDestinationId = ushort.MaxValue;
+    private const int MaxDestinationId = ushort.MaxValue - 1;
+
+    /// <summary>
+    /// The destination id of a flow the kernel renewed for a SYN that reused a closed connection's tuple: it kept
+    /// the old flow's server (IPVS keeps a FIN_WAIT entry's server), so no pick names it.
+    /// </summary>
+    public const ushort StickyId = ushort.MaxValue;
+
+    /// <summary>How many renewed flows' last counts may wait for the next synchronization (about a second's reuses).</summary>
+    public const int MaxPendingReuses = 16 * 1024;
 
     private readonly SafeFileDescriptor _services;
     private readonly SafeFileDescriptor _heads;
     private readonly SafeFileDescriptor _ring;
+    private readonly SafeFileDescriptor _reused;
     private readonly byte* _headsBase;
     private readonly nuint _headsLength;
     private readonly byte* _ringBase;
@@ -74,7 +88,7 @@ internal sealed unsafe class XdpScheduleRing : IDisposable
     private readonly Lock _lock = new();
     private readonly Slot?[] _slots = new Slot?[SlotCount];
 
-    // Destination ids (1 .. 65 535) as carried in the ring and in kernel-made flows; an id is freed a while after
+    // Destination ids (1 .. 65 534) as carried in the ring and in kernel-made flows; an id is freed a while after
     // its server left every ring, so that flows made with it are adopted first.
     private readonly Dictionary<RealServerState, ushort> _ids = [];
     private readonly RealServerState?[] _byId = new RealServerState?[MaxDestinationId + 1];
@@ -84,10 +98,11 @@ internal sealed unsafe class XdpScheduleRing : IDisposable
     private VirtualServiceState?[] _scheduled = new VirtualServiceState?[SlotCount];
     private bool _disposed;
 
-    private XdpScheduleRing(SafeFileDescriptor services, SafeFileDescriptor heads, SafeFileDescriptor ring, byte* headsBase, nuint headsLength, byte* ringBase, nuint ringLength, INeighbourTable neighbours, MacAddress directorMac)
+    private XdpScheduleRing(SafeFileDescriptor services, SafeFileDescriptor heads, SafeFileDescriptor ring, SafeFileDescriptor reused, byte* headsBase, nuint headsLength, byte* ringBase, nuint ringLength, INeighbourTable neighbours, MacAddress directorMac)
     {
         _services = services;
         _heads = heads;
+        _reused = reused;
         _ring = ring;
         _headsBase = headsBase;
         _headsLength = headsLength;
@@ -98,12 +113,15 @@ internal sealed unsafe class XdpScheduleRing : IDisposable
     }
 
     /// <summary>Gets the maps' descriptors, for building the programs.</summary>
-    public XdpScheduleMaps Maps => new(_services.Descriptor, _heads.Descriptor, _ring.Descriptor);
+    public XdpScheduleMaps Maps => new(_services.Descriptor, _heads.Descriptor, _ring.Descriptor, _reused.Descriptor);
+
+    /// <summary>Gets the reused-tuple map (<c>lb_dr_reused</c>): flow key → the last value of a flow the kernel renewed.</summary>
+    public SafeFileDescriptor ReusedMap => _reused;
 
     /// <summary>Creates the maps and maps the two arrays into memory. Needs CAP_BPF (or root) and Linux 5.12 (atomic fetch-add).</summary>
     public static XdpScheduleRing Create(INeighbourTable neighbours, MacAddress directorMac)
     {
-        SafeFileDescriptor? services = null, heads = null, ring = null;
+        SafeFileDescriptor? services = null, heads = null, ring = null, reused = null;
         byte* headsBase = null, ringBase = null;
         nuint headsLength = 0, ringLength = 0;
         try
@@ -111,11 +129,12 @@ internal sealed unsafe class XdpScheduleRing : IDisposable
             services = BpfSystemCall.CreateMap(BpfSystemCall.MapTypeHash, ServiceKeyLength, ServiceValueLength, SlotCount, "lb_dr_svcs");
             heads = BpfSystemCall.CreateMap(BpfSystemCall.MapTypeArray, 4, HeadLength, SlotCount, BpfSystemCall.MapFlagMmapable, "lb_dr_heads");
             ring = BpfSystemCall.CreateMap(BpfSystemCall.MapTypeArray, 4, EntryLength, SlotCount * RingSize, BpfSystemCall.MapFlagMmapable, "lb_dr_ring");
+            reused = BpfSystemCall.CreateMap(BpfSystemCall.MapTypeHash, XdpFlowKey.Length, XdpFlowValue.Length, MaxPendingReuses, "lb_dr_reused");
             headsLength = PageAligned(HeadLength * SlotCount);
             headsBase = Map(heads, headsLength);
             ringLength = PageAligned(EntryLength * SlotCount * RingSize);
             ringBase = Map(ring, ringLength);
-            return new XdpScheduleRing(services, heads, ring, headsBase, headsLength, ringBase, ringLength, neighbours, directorMac);
+            return new XdpScheduleRing(services, heads, ring, reused, headsBase, headsLength, ringBase, ringLength, neighbours, directorMac);
         }
         catch
         {
@@ -127,6 +146,7 @@ internal sealed unsafe class XdpScheduleRing : IDisposable
             services?.Dispose();
             heads?.Dispose();
             ring?.Dispose();
+            reused?.Dispose();
             throw;
         }
     }
@@ -209,6 +229,22 @@ internal sealed unsafe class XdpScheduleRing : IDisposable
                 return BinaryPrimitives.ReadUInt32LittleEndian(entry) == (uint)head && TryGetDestination(id, out destination);
             }
         }
+    }
+
+    /// <summary>Gets the service scheduled in the kernel for <paramref name="virtualAddress"/>:<paramref name="virtualPort"/> (TCP).</summary>
+    public bool TryGetService(NetworkAddress virtualAddress, ushort virtualPort, [NotNullWhen(true)] out VirtualServiceState? service)
+    {
+        foreach (var candidate in Volatile.Read(ref _scheduled))
+        {
+            if (candidate is not null && candidate.Key.Address == virtualAddress && candidate.Key.Port == virtualPort)
+            {
+                service = candidate;
+                return true;
+            }
+        }
+
+        service = null;
+        return false;
     }
 
     /// <summary>Gets the server a kernel-made flow's destination id stands for.</summary>
@@ -313,6 +349,7 @@ internal sealed unsafe class XdpScheduleRing : IDisposable
             _ = LibC.Munmap(_ringBase, _ringLength);
             _services.Dispose();
             _heads.Dispose();
+            _reused.Dispose();
             _ring.Dispose();
         }
     }

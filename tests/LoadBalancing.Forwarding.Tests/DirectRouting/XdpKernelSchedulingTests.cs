@@ -258,7 +258,7 @@ public abstract class KernelSchedulingTests : IDisposable
             TcpFlags = TcpFlags.Syn,
             Length = syn.Length - 14,
         };
-        FastPath.AdoptFromKernel(in packet);
+        FastPath.ReconcileSyn(in packet);
         var connection = Connections.Find(ServiceProtocol.Tcp, packet.SourceAddress, 40000, packet.DestinationAddress, 80);
         Assert.NotNull(connection);
         Assert.Equal($"10.77.0.2{ServerOf(first)}", connection.DestinationAddress.ToString());
@@ -334,6 +334,167 @@ public abstract class KernelSchedulingTests : IDisposable
         Assert.Equal(Forwarded, Run(Syn(30000)).Verdict);
     }
 
+    [Fact]
+    public void ReusedTupleAfterFin_TheKernelKeepsItOnItsServer_AndTheEntryGoesBackToSynRecv()
+    {
+        Require();
+        var (_, first) = Run(Syn(40000));
+        Assert.Equal(Forwarded, Run(Segment(40000, 0x10)).Verdict);
+        Assert.Equal(Forwarded, Run(Segment(40000, 0x11)).Verdict);
+
+        var (verdict, output) = Run(Syn(40000));
+
+        Assert.Equal(Forwarded, verdict);
+        Assert.Equal(first[..12], output[..12]);
+        Assert.Equal(1L, FastPath.Schedule!.ReadCounters(0).Head); // no pick taken: IPVS keeps a FIN_WAIT entry's server
+
+        // Neither flow was adopted before the renewal: one pass takes both, as one connection (IPVS counts none for the reuse).
+        FastPath.Synchronize();
+        var connection = Find(40000)!;
+        Assert.Equal(Served(first), connection.DestinationAddress.ToString());
+        Assert.Equal("SYN_RECV", connection.StateName);
+        Assert.Equal(1, connection.Destination.Statistics.Connections);
+        Assert.Equal(4, connection.Destination.Statistics.InPackets);
+        Assert.Equal(1, Statistics.KernelScheduled);
+        Assert.Equal(1, Statistics.KernelReused);
+        Assert.Equal(0, Statistics.FastPathErrors);
+
+        Assert.Equal(Forwarded, Run(Segment(40000, 0x10)).Verdict);
+        FastPath.Synchronize();
+        Assert.Equal("ESTABLISHED", Find(40000)!.StateName);
+        Assert.Equal(5, connection.Destination.Statistics.InPackets);
+        Assert.Equal(1, FastPath.CountKernelFlows());
+    }
+
+    [Fact]
+    public void ReusedTupleOfAnAdoptedFlow_IsRenewed_AndTheOldFlowsLastCountsAreFolded()
+    {
+        Require();
+        Run(Syn(40000));
+        FastPath.Synchronize();
+        Run(Segment(40000, 0x10));
+        Run(Segment(40000, 0x11));
+        Assert.Equal(Forwarded, Run(Syn(40000)).Verdict);
+
+        FastPath.Synchronize();
+
+        var connection = Find(40000)!;
+        Assert.Equal("SYN_RECV", connection.StateName);
+        Assert.Equal(4, connection.Destination.Statistics.InPackets);
+        Assert.Equal(1, Statistics.KernelReused);
+
+        // The new connection is a flow of its own in the kernel: its own FIN, and a third reuse, renew it again.
+        Run(Segment(40000, 0x10));
+        Run(Segment(40000, 0x11));
+        Assert.Equal(Forwarded, Run(Syn(40000)).Verdict);
+        FastPath.Synchronize();
+        Assert.Equal(2, Statistics.KernelReused);
+        Assert.Equal(7, connection.Destination.Statistics.InPackets);
+        Assert.Equal("SYN_RECV", Find(40000)!.StateName);
+        Assert.Equal(1, connection.Destination.Statistics.Connections);
+    }
+
+    [Fact]
+    public void ReusedTupleOfAFlowUserSpaceMade_IsRenewedToo()
+    {
+        Require();
+        var service = Services.Services.Single(s => s.Key.Port == 80);
+        var packet = Packet(40000, TcpFlags.Syn);
+        var decision = Connections.ProcessInbound(in packet, service);
+        var mac = ServerMac(int.Parse(decision.Destination!.Address.ToString()[^1..], System.Globalization.CultureInfo.InvariantCulture));
+        FastPath.OnForwarded(in packet, decision.Connection, mac);
+        Run(Segment(40000, 0x10));
+        Run(Segment(40000, 0x11));
+
+        var (verdict, output) = Run(Syn(40000));
+
+        Assert.Equal(Forwarded, verdict);
+        Assert.Equal(FrameBuilder.Mac(mac.ToString()), output[..6]);
+        FastPath.Synchronize();
+        Assert.Equal("SYN_RECV", Find(40000)!.StateName);
+        Assert.Equal(4, decision.Destination.Statistics.InPackets);
+        Assert.Equal(1, Statistics.KernelReused);
+    }
+
+    [Theory]
+    [InlineData("after a FIN and an RST (CLOSE: IPVS schedules afresh)", new byte[] { 0x10, 0x11, 0x04 })]
+    [InlineData("after a FIN with no other segment (the fold could not tell FIN_WAIT)", new byte[] { 0x11 })]
+    [InlineData("of an open connection (a retransmission, or a client's bug)", new byte[] { 0x10 })]
+    public void ReusedTupleTheKernelCannotDecide_PassesToUserSpace(string what, byte[] segments)
+    {
+        Require();
+        Run(Syn(40000));
+        foreach (var flags in segments)
+        {
+            Assert.Equal(Forwarded, Run(Segment(40000, flags)).Verdict);
+        }
+
+        Assert.True(Run(Syn(40000)).Verdict == Passed, what);
+        Assert.Equal(1L, FastPath.Schedule!.ReadCounters(0).Head);
+    }
+
+    [Fact]
+    public void SecondReuseBeforeTheFirstWasTaken_PassesToUserSpace_WhichFindsTheEntryInFinWait()
+    {
+        Require();
+        Run(Syn(40000));
+        Run(Segment(40000, 0x10));
+        Run(Segment(40000, 0x11));
+        Assert.Equal(Forwarded, Run(Syn(40000)).Verdict);
+        Run(Segment(40000, 0x10));
+        Run(Segment(40000, 0x11));
+
+        Assert.Equal(Passed, Run(Syn(40000)).Verdict);
+
+        // User space reconciles before it decides: both flows taken, the renewed one's FIN folded.
+        var packet = Packet(40000, TcpFlags.Syn);
+        FastPath.ReconcileSyn(in packet);
+        var connection = Find(40000)!;
+        Assert.Equal("FIN_WAIT", connection.StateName);
+        Assert.Equal(6, connection.Destination.Statistics.InPackets);
+        Assert.Equal(1, Statistics.KernelReused);
+    }
+
+    [Fact]
+    public void UserSpaceSyn_OfAFlowWhoseFinOnlyTheKernelSaw_FindsTheEntryInFinWait()
+    {
+        Require();
+        Run(Syn(40000));
+        FastPath.Synchronize();
+        Run(Segment(40000, 0x10));
+        Run(Segment(40000, 0x11));
+        Assert.Equal("SYN_RECV", Find(40000)!.StateName);
+
+        var packet = Packet(40000, TcpFlags.Syn);
+        FastPath.ReconcileSyn(in packet);
+
+        Assert.Equal("FIN_WAIT", Find(40000)!.StateName);
+    }
+
+    [Fact]
+    public void WithdrawingAFlowTheKernelJustRenewed_PutsTheNewFlowBack_AndTheNextPassAdoptsIt()
+    {
+        Require();
+        Run(Syn(40000));
+        FastPath.Synchronize();
+        var connection = Find(40000)!;
+        Run(Segment(40000, 0x10));
+        Run(Segment(40000, 0x11));
+        var (_, renewed) = Run(Syn(40000));
+
+        // A segment of the old connection that user space handles (a FIN retransmitted with IP options) withdraws
+        // the flow it knows: the map holds the renewed one by then.
+        var fin = Packet(40000, TcpFlags.Fin | TcpFlags.Ack);
+        FastPath.OnForwarded(in fin, connection, MacAddress.Read(renewed.AsSpan(0, 6)));
+
+        Assert.Equal(1, FastPath.CountKernelFlows());
+        Assert.Equal(Forwarded, Run(Segment(40000, 0x10)).Verdict);
+        FastPath.Synchronize();
+        Assert.Equal(1, Statistics.KernelReused);
+        Assert.Equal("ESTABLISHED", Find(40000)!.StateName);
+        Assert.Equal(5, connection.Destination.Statistics.InPackets);
+    }
+
     protected static byte[] Syn(ushort clientPort, ushort virtualPort = 80)
         => new FrameBuilder().Ethernet(DirectorMac, ClientMac).Tcp(clientPort, virtualPort, flags: 0x02).Build();
 
@@ -341,6 +502,20 @@ public abstract class KernelSchedulingTests : IDisposable
         => new FrameBuilder().Ethernet(DirectorMac, ClientMac).Tcp(clientPort, 80, flags).Build();
 
     protected (uint Verdict, byte[] Output) Run(byte[] frame) => Run(FastPath, frame);
+
+    private Connection? Find(ushort clientPort)
+        => Connections.Find(ServiceProtocol.Tcp, NetworkAddress.Parse("10.77.0.10"), clientPort, NetworkAddress.Parse(Vip), 80);
+
+    private static PacketInfo Packet(ushort clientPort, TcpFlags flags) => new()
+    {
+        Protocol = ServiceProtocol.Tcp,
+        SourceAddress = NetworkAddress.Parse("10.77.0.10"),
+        SourcePort = clientPort,
+        DestinationAddress = NetworkAddress.Parse(Vip),
+        DestinationPort = 80,
+        TcpFlags = flags,
+        Length = 40,
+    };
 
     private static MacAddress ServerMac(int server) => MacAddress.Parse($"02:77:00:00:00:{0x14 + server:x2}");
 

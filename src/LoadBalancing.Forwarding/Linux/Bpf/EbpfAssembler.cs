@@ -10,7 +10,7 @@ internal sealed class EbpfAssembler
     private const byte ClassLd = 0x00, ClassLdx = 0x01, ClassSt = 0x02, ClassStx = 0x03, ClassAlu = 0x04, ClassJmp = 0x05, ClassJmp32 = 0x06, ClassAlu64 = 0x07;
     private const byte SourceK = 0x00, SourceX = 0x08;
     private const byte ModeImm = 0x00, ModeAbsolute = 0x20, ModeMem = 0x60, ModeAtomic = 0xC0;
-    private const byte OpAdd = 0x00, OpSub = 0x10, OpAnd = 0x50, OpLsh = 0x60, OpMov = 0xB0, OpEnd = 0xD0;
+    private const byte OpAdd = 0x00, OpSub = 0x10, OpOr = 0x40, OpAnd = 0x50, OpLsh = 0x60, OpMov = 0xB0, OpEnd = 0xD0;
     private const int AtomicFetch = 0x01;
     private const byte JumpAlways = 0x00, JumpCall = 0x80, JumpExit = 0x90;
     private const byte EndToBigEndian = 0x08;
@@ -93,6 +93,9 @@ internal sealed class EbpfAssembler
 
     /// <summary><c>dst -= src</c>.</summary>
     public EbpfAssembler SubtractRegister(int destination, int source) => Emit(ClassAlu64 | OpSub | SourceX, destination, source, 0, 0);
+
+    /// <summary><c>dst |= immediate</c>.</summary>
+    public EbpfAssembler Or(int destination, int immediate) => Emit(ClassAlu64 | OpOr | SourceK, destination, 0, 0, immediate);
 
     /// <summary><c>dst &amp;= immediate</c>.</summary>
     public EbpfAssembler And(int destination, int immediate) => Emit(ClassAlu64 | OpAnd | SourceK, destination, 0, 0, immediate);
