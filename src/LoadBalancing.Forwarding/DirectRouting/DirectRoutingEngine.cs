@@ -84,14 +84,16 @@ internal sealed class DirectRoutingEngine
 
         var service = FindService(in packet);
         var bareSyn = packet.Protocol == ServiceProtocol.Tcp && (packet.TcpFlags & (TcpFlags.Syn | TcpFlags.Ack)) == TcpFlags.Syn;
-        if (bareSyn && service is not null)
+        var kernelScheduled = false;
+        if (bareSyn && service is not null && FastPath is { } fastPath)
         {
             // The tuple's kernel flow first (a FIN or RST only the kernel saw), so the table decides on its state.
-            FastPath?.ReconcileSyn(in packet);
+            kernelScheduled = fastPath.SchedulesInKernel(service);
+            fastPath.ReconcileSyn(in packet, kernelScheduled);
         }
 
-        var decision = bareSyn && service is not null && FastPath is { } fastPath && fastPath.SchedulesInKernel(service)
-            ? KernelScheduledSyn(in packet, service, fastPath)
+        var decision = kernelScheduled
+            ? KernelScheduledSyn(in packet, service!, FastPath!)
             : _connections.ProcessInbound(in packet, service);
         switch (decision.Verdict)
         {

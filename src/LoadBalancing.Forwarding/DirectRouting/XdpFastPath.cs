@@ -132,7 +132,9 @@ internal sealed unsafe class XdpFastPath : IDisposable
     /// adopted, one it renewed for a reused tuple is taken over, and the counts of a flow in the map are folded (a
     /// FIN the kernel forwarded makes the entry FIN_WAIT, where IPVS keeps a reused tuple on its server).
     /// </summary>
-    public void ReconcileSyn(in PacketInfo packet)
+    /// <param name="packet">The SYN.</param>
+    /// <param name="scheduledInKernel">Whether its service is scheduled in the kernel (only those get kernel-made flows).</param>
+    public void ReconcileSyn(in PacketInfo packet, bool scheduledInKernel)
     {
         if (packet.SourceAddress.IsIPv6 || packet.Protocol != ServiceProtocol.Tcp)
         {
@@ -141,9 +143,9 @@ internal sealed unsafe class XdpFastPath : IDisposable
 
         var key = XdpFlowKey.Create(packet.Protocol, packet.SourceAddress, packet.SourcePort, packet.DestinationAddress, packet.DestinationPort);
         var listed = _flows.TryGetValue(key, out var flow);
-        if (!listed && _schedule is null)
+        if (!listed && (_schedule is null || !scheduledInKernel))
         {
-            return; // without kernel scheduling, the kernel makes no flows
+            return; // the kernel makes flows only for services it schedules
         }
 
         XdpFlowValue value;

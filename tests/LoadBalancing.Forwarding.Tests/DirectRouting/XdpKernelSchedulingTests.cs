@@ -258,7 +258,7 @@ public abstract class KernelSchedulingTests : IDisposable
             TcpFlags = TcpFlags.Syn,
             Length = syn.Length - 14,
         };
-        FastPath.ReconcileSyn(in packet);
+        FastPath.ReconcileSyn(in packet, scheduledInKernel: true);
         var connection = Connections.Find(ServiceProtocol.Tcp, packet.SourceAddress, 40000, packet.DestinationAddress, 80);
         Assert.NotNull(connection);
         Assert.Equal($"10.77.0.2{ServerOf(first)}", connection.DestinationAddress.ToString());
@@ -448,7 +448,7 @@ public abstract class KernelSchedulingTests : IDisposable
 
         // User space reconciles before it decides: both flows taken, the renewed one's FIN folded.
         var packet = Packet(40000, TcpFlags.Syn);
-        FastPath.ReconcileSyn(in packet);
+        FastPath.ReconcileSyn(in packet, scheduledInKernel: true);
         var connection = Find(40000)!;
         Assert.Equal("FIN_WAIT", connection.StateName);
         Assert.Equal(6, connection.Destination.Statistics.InPackets);
@@ -466,9 +466,30 @@ public abstract class KernelSchedulingTests : IDisposable
         Assert.Equal("SYN_RECV", Find(40000)!.StateName);
 
         var packet = Packet(40000, TcpFlags.Syn);
-        FastPath.ReconcileSyn(in packet);
+        FastPath.ReconcileSyn(in packet, scheduledInKernel: true);
 
         Assert.Equal("FIN_WAIT", Find(40000)!.StateName);
+    }
+
+    [Fact]
+    public void WithoutKernelScheduling_AUserSpaceSynFoldsTheFlowFirst_AnRstOnlyTheKernelSawLetsIpvsScheduleAfresh()
+    {
+        Require();
+        var connections = new ConnectionTable(_time);
+        using var fastPath = XdpFastPath.Create(Mode, 64, connections, _neighbours, new DirectRoutingStatistics(), MacAddress.Parse(DirectorMac), drainRemoved: true, kernelScheduling: false);
+        var service = Services.Services.Single(s => s.Key.Port == 80);
+        var syn = Packet(40000, TcpFlags.Syn);
+        var first = connections.ProcessInbound(in syn, service);
+        fastPath.OnForwarded(in syn, first.Connection, _neighbours.TryGetMac(first.Destination!.Address, out var mac) ? mac : default);
+        Assert.Equal(Forwarded, Run(fastPath, Segment(40000, 0x10)).Verdict);
+        Assert.Equal(Forwarded, Run(fastPath, Segment(40000, 0x04)).Verdict);
+        Assert.Equal(Passed, Run(fastPath, Syn(40000)).Verdict); // no scheduling in the kernel: every SYN is user space's
+
+        fastPath.ReconcileSyn(in syn, scheduledInKernel: false);
+
+        Assert.Equal("CLOSE", first.Connection!.StateName);
+        var again = connections.ProcessInbound(in syn, service);
+        Assert.NotSame(first.Connection, again.Connection); // CLOSE: conn_reuse_mode schedules the reused tuple afresh
     }
 
     [Fact]
