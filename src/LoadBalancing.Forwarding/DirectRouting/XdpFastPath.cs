@@ -469,8 +469,9 @@ internal sealed unsafe class XdpFastPath : IDisposable
     }
 
     /// <summary>
-    /// The flow the kernel renewed was never adopted (made and renewed between two passes): its last value, in the
-    /// reused map, is adopted and finished now, so that the renewal finds its connection.
+    /// The flow the kernel renewed was never adopted (made, or itself renewed, and renewed again between two passes):
+    /// its last value, in the reused map, is taken out of it (so that its own adoption cannot come back here), adopted
+    /// with all its counts, and finished, so that the renewal finds its connection.
     /// </summary>
     private void AdoptPredecessor(XdpFlowKey key)
     {
@@ -481,6 +482,7 @@ internal sealed unsafe class XdpFastPath : IDisposable
             return;
         }
 
+        BpfSystemCall.Delete(_schedule.ReusedMap, &k);
         Adopt(key, in last, generation: 0);
         if (_flows.TryGetValue(key, out var predecessor) && predecessor.Incarnation == last.Incarnation)
         {

@@ -516,6 +516,36 @@ public abstract class KernelSchedulingTests : IDisposable
         Assert.Equal(5, connection.Destination.Statistics.InPackets);
     }
 
+    [Fact]
+    public void RenewedFlowRenewedAgainBeforeItWasAdopted_BothAreTakenInOrder()
+    {
+        Require();
+        Run(Syn(40000));
+        FastPath.Synchronize();
+        var connection = Find(40000)!;
+        Run(Segment(40000, 0x10));
+        Run(Segment(40000, 0x11));
+        var (_, renewed) = Run(Syn(40000));
+        var fin = Packet(40000, TcpFlags.Fin | TcpFlags.Ack);
+        FastPath.OnForwarded(in fin, connection, MacAddress.Read(renewed.AsSpan(0, 6))); // the old flow leaves the list
+
+        // The renewed flow, never adopted, closes and its tuple is reused again: the kernel renews it a second time.
+        Run(Segment(40000, 0x10));
+        Run(Segment(40000, 0x11));
+        Assert.Equal(Forwarded, Run(Syn(40000)).Verdict);
+
+        var syn = Packet(40000, TcpFlags.Syn);
+        FastPath.ReconcileSyn(in syn, scheduledInKernel: true);
+        FastPath.Synchronize();
+
+        Assert.Same(connection, Find(40000));
+        Assert.Equal("SYN_RECV", connection.StateName);
+        Assert.Equal(7, connection.Destination.Statistics.InPackets);
+        Assert.Equal(2, Statistics.KernelReused);
+        Assert.Equal(1, connection.Destination.Statistics.Connections);
+        Assert.Equal(0, Statistics.FastPathErrors);
+    }
+
     protected static byte[] Syn(ushort clientPort, ushort virtualPort = 80)
         => new FrameBuilder().Ethernet(DirectorMac, ClientMac).Tcp(clientPort, virtualPort, flags: 0x02).Build();
 
