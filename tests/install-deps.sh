@@ -11,6 +11,8 @@ packages=(
   arping systemd dbus
   # Direct-Routing end-to-end lab (tests/LoadBalancing.Forwarding.Tests/DirectRouting, samples/LoadBalancing.Director.Host/Demo/dr-lab.sh):
   iproute2 nginx curl ethtool nftables
+  # wrk: many short connections whose clients reuse their ports, as in bench/dr-bench.sh (XdpEndToEndTests).
+  wrk
   # tshark: on-the-wire checks of the DR lab (replies bypass the director; forwarded frames differ only in MACs).
   tshark
 )

@@ -53,6 +53,10 @@ internal sealed unsafe class XdpFastPath : IDisposable
     private XdpFlowValue[]? _batchValues;
     private SafeFileDescriptor? _link;
 
+    // User-made flows the last pass and this one found in the map but not in the list (see Unlisted).
+    private HashSet<XdpFlowKey> _unlisted = [];
+    private HashSet<XdpFlowKey> _unlistedBefore = [];
+
     private XdpFastPath(XdpMode mode, SafeFileDescriptor map, SafeFileDescriptor program, XdpScheduleRing? schedule, ConnectionTable connections, INeighbourTable neighbours, DirectRoutingStatistics statistics, MacAddress directorMac, bool drainRemoved)
     {
         _mode = mode;
@@ -187,6 +191,9 @@ internal sealed unsafe class XdpFastPath : IDisposable
     /// <summary>Gets the program's descriptor (for <c>BPF_PROG_TEST_RUN</c> in tests).</summary>
     internal SafeFileDescriptor Program => _program;
 
+    /// <summary>Gets the flow map's descriptor (tests).</summary>
+    internal SafeFileDescriptor FlowMap => _map;
+
     /// <summary>
     /// Gets a value indicating whether the packet sockets need <see cref="LoadSocketFilter"/>'s filter: the classifier
     /// (<see cref="XdpMode.Tc"/>) runs after the packet taps, so they see the frames it forwards.
@@ -271,6 +278,8 @@ internal sealed unsafe class XdpFastPath : IDisposable
             // One pass over the kernel's map in batches of entries (a few system calls for all flows); a flow the pass
             // did not see (offloaded meanwhile, or evicted) is looked up on its own.
             var generation = ++_generation;
+            (_unlistedBefore, _unlisted) = (_unlisted, _unlistedBefore);
+            _unlisted.Clear();
             if (_batchLookup)
             {
                 ReadAllBatched(generation);
@@ -321,6 +330,38 @@ internal sealed unsafe class XdpFastPath : IDisposable
             }
 
             FinishOrphanedRenewals();
+        }
+    }
+
+    /// <summary>
+    /// A flow user space made that it no longer lists (a withdrawal that met a successor put back): once two passes
+    /// in a row found it so (user space lists a flow before it puts it into the map, so an offload in progress is
+    /// listed by the second), it is removed and its counts go to the tuple's entry, whose flow it was.
+    /// </summary>
+    private void Unlisted(XdpFlowKey key)
+    {
+        _unlisted.Add(key);
+        if (!_unlistedBefore.Contains(key))
+        {
+            return;
+        }
+
+        lock (_adoptLock)
+        {
+            var k = key;
+            XdpFlowValue value;
+            if (_flows.ContainsKey(key) || !BpfSystemCall.Lookup(_map, &k, &value) || value.Scheduled != 0)
+            {
+                return;
+            }
+
+            BpfSystemCall.Delete(_map, &k);
+            var protocol = (ServiceProtocol)(key.Protocol & 0xFF);
+            if (_connections.Find(protocol, ClientAddress(key), BinaryPrimitives.ReverseEndianness(key.SourcePort), VirtualAddress(key), BinaryPrimitives.ReverseEndianness(key.DestinationPort)) is { } connection)
+            {
+                var flow = new OffloadedFlow(connection, protocol, default);
+                Fold(flow, in value);
+            }
         }
     }
 
@@ -384,6 +425,10 @@ internal sealed unsafe class XdpFastPath : IDisposable
                         {
                             Adopt(_batchKeys[i], in _batchValues[i], generation);
                         }
+                        else
+                        {
+                            Unlisted(_batchKeys[i]);
+                        }
                     }
                     else if (_batchValues[i].Incarnation != flow.Incarnation)
                     {
@@ -430,10 +475,19 @@ internal sealed unsafe class XdpFastPath : IDisposable
     {
         lock (_adoptLock)
         {
-            FinishRenewed(key, old, replaced: true);
-            if (value.Scheduled != 0)
+            // A batch's value can be older than the list: a worker may have replaced the flow since (a SYN that
+            // reached user space). Only what the map holds now counts.
+            var k = key;
+            XdpFlowValue current;
+            if (!BpfSystemCall.Lookup(_map, &k, &current) || current.Incarnation == old.Incarnation)
             {
-                Adopt(key, in value, generation, old.Connection.Destination);
+                return;
+            }
+
+            FinishRenewed(key, old, replaced: true);
+            if (current.Scheduled != 0)
+            {
+                Adopt(key, in current, generation, old.Connection.Destination);
             }
         }
     }

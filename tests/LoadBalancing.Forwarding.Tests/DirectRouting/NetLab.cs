@@ -55,6 +55,15 @@ internal sealed class NetLab : IAsyncDisposable
         }
     }
 
+    /// <summary>Skips the test (fails it under CI=true) when <paramref name="tool"/>, needed beyond the lab's own, is missing.</summary>
+    public static void RequireTool(string tool)
+    {
+        if (FindTool(tool) is null)
+        {
+            SkipOrFail($"'{tool}' is not installed (run tests/install-deps.sh)");
+        }
+    }
+
     /// <summary>Skips the test, or fails it under CI=true where every test must run.</summary>
     public static void SkipOrFail(string reason)
     {
