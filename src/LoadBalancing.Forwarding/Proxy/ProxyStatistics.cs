@@ -33,7 +33,9 @@ public sealed class ProxyStatistics
     /// <summary>
     /// Gets the times a TCP listener stopped accepting because its service had
     /// <see cref="ProxyForwarderOptions.MaxConnectionsPerService"/> open connections; meanwhile new clients wait in
-    /// the kernel's backlog (HAProxy's <c>maxconn</c>). The event-loop engine counts once per loop that paused.
+    /// the kernel's backlog (HAProxy's <c>maxconn</c>). The sockets engine counts each time the limit is reached;
+    /// the event-loop engine each time a loop finds a client waiting at the limit and pauses. Not zero means clients
+    /// queued: raise the limit or add capacity.
     /// </summary>
     public long LimitWaits => Volatile.Read(ref _limitWaits);
 
