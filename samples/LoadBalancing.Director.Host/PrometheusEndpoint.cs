@@ -9,8 +9,9 @@ namespace LoadBalancing.Director.Host;
 /// <summary>
 /// The opt-in Prometheus text endpoint: <c>Director:Metrics:Prometheus:Url = http://127.0.0.1:9108/metrics</c> serves
 /// every instrument of the <c>LoadBalancing</c> meter (<c>lb.service.*</c>, <c>lb.real_server.*</c>,
-/// <c>lb.scheduler.decisions</c>, <c>lb.health.*</c>). Off when the setting is absent. No authentication: bind it to
-/// loopback or a management address only.
+/// <c>lb.scheduler.decisions</c>, <c>lb.health.*</c>, and the configured forwarder's data-plane counters: <c>lb.dr.*</c>
+/// such as <c>lb.dr.frames</c> by <c>lb.verdict</c> and <c>lb.dr.fast_path.*</c>, or <c>lb.proxy.*</c>; docs/director.md).
+/// Off when the setting is absent. No authentication: bind it to loopback or a management address only.
 /// </summary>
 internal static class PrometheusEndpoint
 {
@@ -46,7 +47,7 @@ internal static class PrometheusEndpoint
 
     private static class Metrics
     {
-        // The name of the meter every LoadBalancing instrument is on (DirectorMetrics, HealthMetrics).
+        // The name of the meter every LoadBalancing instrument is on (DirectorMetrics, HealthMetrics, the forwarders' metrics).
         public const string MeterName = "LoadBalancing";
     }
 }

@@ -1,6 +1,8 @@
+using System.Diagnostics.Metrics;
 using System.Runtime.Versioning;
 using LoadBalancing.Connections;
 using LoadBalancing.Forwarding.DirectRouting;
+using LoadBalancing.Forwarding.Metrics;
 using LoadBalancing.Health.Outliers;
 using LoadBalancing.Runtime;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -19,6 +21,10 @@ public static class DirectRoutingBuilderExtensions
     /// by disposing the provider or calling <see cref="DirectRoutingForwarder.StopAsync"/>. When an
     /// <see cref="IPassiveHealthReporter"/> is registered (<c>AddOutlierDetection</c>, in any order), the forwarder
     /// reports the TCP handshakes it sees to it (<see cref="DirectRoutingPassiveHealthExtensions.ReportTo"/>).
+    /// When an <see cref="IMeterFactory"/> is registered (every generic host, or <c>AddMetrics()</c>), the forwarder's
+    /// <see cref="DirectRoutingForwarder.Statistics"/> are observed as the <c>lb.dr.*</c> instruments of the
+    /// <c>LoadBalancing</c> meter (<c>lb.dr.frames</c> by <c>lb.verdict</c>, <c>lb.dr.send_errors</c>,
+    /// <c>lb.dr.kernel_drops</c>, <c>lb.dr.fast_path.*</c>, <c>lb.dr.kernel_scheduled</c>; docs/director.md).
     /// </summary>
     /// <param name="builder">The builder from <c>AddLoadBalancing()</c>.</param>
     /// <param name="configure">Sets the options; <see cref="DirectRoutingOptions.InterfaceName"/> is required.</param>
@@ -44,6 +50,12 @@ public static class DirectRoutingBuilderExtensions
             if (sp.GetService<IPassiveHealthReporter>() is { } reporter)
             {
                 _ = forwarder.ReportTo(reporter);
+            }
+
+            // The instruments are read only when collected; the factory owns (and disposes) their meter.
+            if (sp.GetService<IMeterFactory>() is { } meters)
+            {
+                _ = new DirectRoutingMetrics(forwarder.Statistics, meters);
             }
 
             return forwarder;

@@ -1,4 +1,6 @@
+using System.Diagnostics.Metrics;
 using LoadBalancing.Connections;
+using LoadBalancing.Forwarding.Metrics;
 using LoadBalancing.Forwarding.Proxy;
 using LoadBalancing.Health.Outliers;
 using LoadBalancing.Runtime;
@@ -17,7 +19,9 @@ public static class ProxyForwarderBuilderExtensions
     /// forwarder (<see cref="ProxyForwarder.Start"/>) and stops it (<see cref="ProxyForwarder.StopAsync"/>).
     /// When an <see cref="IPassiveHealthReporter"/> is registered (<c>AddOutlierDetection</c>, in any order), the
     /// forwarder reports every connect outcome to it (<see cref="ProxyForwarderPassiveHealthExtensions.ReportTo"/>), so
-    /// real servers that keep refusing or timing out are ejected.
+    /// real servers that keep refusing or timing out are ejected. When an <see cref="IMeterFactory"/> is registered
+    /// (every generic host, or <c>AddMetrics()</c>), the forwarder's <see cref="ProxyForwarder.Statistics"/> and open
+    /// flows are observed as the <c>lb.proxy.*</c> instruments of the <c>LoadBalancing</c> meter (docs/director.md).
     /// </summary>
     /// <param name="builder">The builder returned by <c>AddLoadBalancing()</c>.</param>
     /// <param name="options">Timeouts, limits and PROXY protocol; the defaults when <see langword="null"/>.</param>
@@ -44,6 +48,12 @@ public static class ProxyForwarderBuilderExtensions
             if (sp.GetService<IPassiveHealthReporter>() is { } reporter)
             {
                 _ = forwarder.ReportTo(reporter);
+            }
+
+            // The instruments are read only when collected; the factory owns (and disposes) their meter.
+            if (sp.GetService<IMeterFactory>() is { } meters)
+            {
+                _ = new ProxyMetrics(forwarder, meters);
             }
 
             return forwarder;

@@ -133,6 +133,13 @@ public sealed class ProxyForwarder : IAsyncDisposable
     /// <summary>Gets the number of open TCP connections and UDP sessions.</summary>
     public int OpenFlows => _flows.Count;
 
+    /// <summary>
+    /// Gets the forwarder's counters: connections accepted, UDP sessions, and the failures it logs (accept and
+    /// connect failures, clients without a real server, PROXY header errors, idle timeouts, the connection limit).
+    /// <c>AddProxyForwarder</c> exports them as <c>lb.proxy.*</c> instruments on the <c>LoadBalancing</c> meter.
+    /// </summary>
+    public ProxyStatistics Statistics { get; } = new();
+
     internal ServiceTable Services { get; }
 
     internal ConnectionTable Connections { get; }
@@ -276,6 +283,7 @@ public sealed class ProxyForwarder : IAsyncDisposable
 
     internal void ReportConnectFailure(VirtualServiceKey service, RealServerState destination, ServiceProtocol protocol, SocketError error, int attempt)
     {
+        Statistics.CountConnectFailure(protocol);
         ProxyLog.ConnectFailed(Logger, destination, service, error, attempt);
         var handler = ConnectFailed;
         if (handler is null)

@@ -18,7 +18,7 @@ public sealed class DirectRoutingHostTests
         var lab = await DrHostLab.StartAsync("lbh", Ct);
         try
         {
-            await using var director = await lab.StartDirectorAsync(Ct);
+            await using var director = await lab.StartDirectorAsync(Ct, $"--Director:Metrics:Prometheus:Url={DrHostLab.MetricsUrl}");
             Assert.Contains("Direct routing on eth0", director.Output.Text, StringComparison.Ordinal);
 
             Assert.Equal(0, (await LbadmProcess.RunAsync(director.SocketAddress, "-Z")).ExitCode);
@@ -36,13 +36,25 @@ public sealed class DirectRoutingHostTests
             // straight to the client, so OutPkts stay 0.
             var stats = await LbadmProcess.RunAsync(director.SocketAddress, "-Ln --stats");
             Assert.Equal(0, stats.ExitCode);
+            long inPackets = 0;
             foreach (var server in new[] { "10.77.0.21:80", "10.77.0.22:80" })
             {
                 var columns = stats.Stdout.Split('\n').Single(l => l.Contains($"-> {server}", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                inPackets += long.Parse(columns[3], System.Globalization.CultureInfo.InvariantCulture);
                 Assert.Equal("10", columns[2]);            // Conns
                 Assert.True(long.Parse(columns[3], System.Globalization.CultureInfo.InvariantCulture) >= 10 * 4, stats.Stdout); // InPkts: SYN, ACK, request, FIN/ACKs
                 Assert.Equal("0", columns[4]);             // OutPkts
             }
+
+            // The forwarder's frame counters (not zeroed by -Z, so they also hold the lab's readiness probes): every
+            // packet counted above was a frame forwarded in user space; nothing went through a kernel fast path.
+            var samples = await lab.ScrapeMetricsAsync(Ct);
+            var forwarded = PrometheusText.Find(samples, "lb_dr_frames_total", ("lb_verdict", "forward"));
+            Assert.True(forwarded >= inPackets, $"forwarded {forwarded}, InPkts {inPackets}\n{PrometheusText.Dump(samples, "lb_dr_")}");
+            Assert.Equal(0, PrometheusText.Find(samples, "lb_dr_frames_total", ("lb_verdict", "malformed")));
+            Assert.Equal(0, PrometheusText.Find(samples, "lb_dr_fast_path_packets_total"));
+            Assert.Equal(0, PrometheusText.Find(samples, "lb_dr_kernel_scheduled_total", ("lb_reuse", "new")));
+            Assert.Equal(0, PrometheusText.Find(samples, "lb_dr_send_errors_total"));
 
             // The DR forwarder's connections are in the director's table (lbadm -Lnc).
             var connections = await LbadmProcess.RunAsync(director.SocketAddress, "-Lnc");

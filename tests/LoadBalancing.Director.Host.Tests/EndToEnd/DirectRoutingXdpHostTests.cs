@@ -6,7 +6,8 @@ namespace LoadBalancing.Director.Host.Tests.EndToEnd;
 /// <summary>
 /// <c>lb-director</c> as a Direct-Routing director with the kernel fast path (<c>Director:DirectRouting:Xdp=generic</c>
 /// or <c>tc</c>) in the shipped LVS-DR lab: the program is attached while it runs, keep-alive traffic carried by the
-/// kernel is in <c>lbadm -Ln --stats</c>, and stopping the director detaches the program.
+/// kernel is in <c>lbadm -Ln --stats</c> and in the <c>lb_dr_*</c> series of the Prometheus endpoint, and stopping the
+/// director detaches the program.
 /// </summary>
 public sealed class DirectRoutingXdpHostTests
 {
@@ -19,7 +20,8 @@ public sealed class DirectRoutingXdpHostTests
     {
         RootLab.RequireOrSkip("lb-director in DR mode with XDP", "ip", "nginx", "nft", "ethtool", "curl");
         await using var lab = await DrHostLab.StartAsync("lbx", Ct);
-        await using var director = await lab.StartDirectorAsync(Ct, $"--Director:DirectRouting:Xdp={setting}");
+        // The endpoint listens in the director's namespace (the lab's own), so a fixed port cannot collide.
+        await using var director = await lab.StartDirectorAsync(Ct, $"--Director:DirectRouting:Xdp={setting}", $"--Director:Metrics:Prometheus:Url={DrHostLab.MetricsUrl}");
         Assert.Contains($"Kernel fast path attached to eth0 in {mode} mode", director.Output.Text, StringComparison.Ordinal);
         if (setting == "generic")
         {
@@ -74,6 +76,20 @@ public sealed class DirectRoutingXdpHostTests
         }
 
         Assert.Equal(11, connections);
+
+        // The forwarder's own counters (not zeroed by -Z): the kernel carried the keep-alive requests and scheduled
+        // the new connections itself (user space saw none of their frames: lb_dr_frames stays 0 for every verdict).
+        var samples = await lab.ScrapeMetricsAsync(Ct);
+        Assert.True(PrometheusText.Find(samples, "lb_dr_fast_path_packets_total") >= 200, PrometheusText.Dump(samples, "lb_dr_"));
+        Assert.True(PrometheusText.Find(samples, "lb_dr_fast_path_bytes_total") >= 40 * PrometheusText.Find(samples, "lb_dr_fast_path_packets_total"), PrometheusText.Dump(samples, "lb_dr_"));
+        Assert.True(PrometheusText.Find(samples, "lb_dr_kernel_scheduled_total", ("lb_reuse", "new")) >= 10, PrometheusText.Dump(samples, "lb_dr_"));
+        Assert.NotNull(PrometheusText.Find(samples, "lb_dr_kernel_scheduled_total", ("lb_reuse", "reused")));
+        Assert.True(PrometheusText.Find(samples, "lb_dr_fast_path_handovers_total") >= 11, PrometheusText.Dump(samples, "lb_dr_"));
+        Assert.InRange(PrometheusText.Find(samples, "lb_dr_fast_path_flows") ?? -1, 0, PrometheusText.Find(samples, "lb_dr_fast_path_handovers_total") ?? 0);
+        Assert.Equal(0, PrometheusText.Find(samples, "lb_dr_fast_path_errors_total"));
+        Assert.Equal(0, PrometheusText.Find(samples, "lb_dr_send_errors_total"));
+        Assert.Equal(0, PrometheusText.Find(samples, "lb_dr_frames_total", ("lb_verdict", "malformed")));
+        Assert.Equal(13, samples.Count(x => x.Name == "lb_dr_frames_total"));
 
         Assert.Equal(0, await director.StopAsync());
         Assert.DoesNotContain("xdp", (await DrHostLab.RunAsync("ip", Ct, "-n", $"{lab.Prefix}-dir", "link", "show", "eth0")).Output, StringComparison.Ordinal);

@@ -11,6 +11,9 @@ internal sealed class DrHostLab : IAsyncDisposable
 {
     public const string Vip = "10.77.0.100";
 
+    /// <summary>The Prometheus endpoint for <c>Director:Metrics:Prometheus:Url</c>: in the director's namespace, so a fixed port cannot collide.</summary>
+    public const string MetricsUrl = "http://127.0.0.1:9108/metrics";
+
     private static readonly string Script = Path.Combine(AppContext.BaseDirectory, "Demo", "dr-lab.sh");
     private int _disposed;
 
@@ -77,6 +80,14 @@ internal sealed class DrHostLab : IAsyncDisposable
     {
         var (exitCode, output) = await ExecAsync("cli", cancellationToken, "curl", "-s", "--max-time", "3", $"http://{Vip}/");
         return exitCode == 0 && output.Length > 0 ? output.Trim() : null;
+    }
+
+    /// <summary>Scrapes <see cref="MetricsUrl"/> from inside the director's namespace (curl, bounded to 5 s).</summary>
+    public async Task<List<PrometheusText.Sample>> ScrapeMetricsAsync(CancellationToken cancellationToken)
+    {
+        var (exitCode, text) = await ExecAsync("dir", cancellationToken, "curl", "-sf", "--max-time", "5", MetricsUrl);
+        Assert.True(exitCode == 0, $"scrape of {MetricsUrl} failed ({exitCode}): {text}");
+        return PrometheusText.Parse(text);
     }
 
     /// <summary>Runs a command in one of the lab's namespaces (<c>dir</c>, <c>cli</c>, <c>rsN</c>).</summary>

@@ -33,6 +33,11 @@ internal static partial class PrometheusText
         return matches.Count == 0 ? null : matches[0].Value;
     }
 
+    /// <summary>The samples whose name starts with <paramref name="prefix"/>, one per line, for assertion messages.</summary>
+    public static string Dump(List<Sample> samples, string prefix)
+        => string.Join('\n', samples.Where(s => s.Name.StartsWith(prefix, StringComparison.Ordinal))
+            .Select(s => $"{s.Name}{{{string.Join(',', s.Labels.Select(l => $"{l.Key}={l.Value}"))}}} {s.Value}"));
+
     [GeneratedRegex(@"^(?<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?<labels>.*)\})? (?<value>\S+)( \d+)?$")]
     private static partial Regex SampleLine();
 

@@ -29,6 +29,14 @@ public sealed class PrometheusEndpointTests : HostTestBed
         Assert.Equal(0, PrometheusText.Find(samples, "lb_scheduler_decisions_total", ("lb_service", service), ("lb_result", "no_destination")));
         Assert.Equal(3, PrometheusText.Find(samples, "lb_real_server_weight", ("lb_real_server", rs2)));
 
+        // The proxy forwarder's own counters (AddProxyForwarder registers them on the same meter).
+        Assert.Equal(12, PrometheusText.Find(samples, "lb_proxy_connections_total", ("lb_protocol", "tcp")));
+        Assert.Equal(0, PrometheusText.Find(samples, "lb_proxy_connections_total", ("lb_protocol", "udp")));
+        Assert.Equal(0, PrometheusText.Find(samples, "lb_proxy_connect_failures_total", ("lb_protocol", "tcp")));
+        Assert.Equal(0, PrometheusText.Find(samples, "lb_proxy_no_destination_total", ("lb_protocol", "tcp")));
+        Assert.NotNull(PrometheusText.Find(samples, "lb_proxy_open_flows"));
+        Assert.Equal(0, PrometheusText.Find(samples, "lb_proxy_accept_errors_total"));
+
         // The same numbers lbadm -Ln --stats --exact prints for the service: Conns InPkts OutPkts InBytes OutBytes.
         var stats = await LbadmProcess.RunOkAsync(director.SocketAddress, "-Ln --stats --exact");
         var row = Regex.Match(stats, $@"TCP  {Regex.Escape(Vip.ToString())}\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)");
@@ -44,9 +52,12 @@ public sealed class PrometheusEndpointTests : HostTestBed
         await LbadmProcess.RunOkAsync(director.SocketAddress, $"-e -t {Vip} -r {rs1} -m -w 0");
         await LbadmProcess.RunOkAsync(director.SocketAddress, $"-e -t {Vip} -r {rs2} -m -w 0");
         Assert.Null(await Traffic.SendOneAsync(Vip));
-        samples = await ScrapeUntilAsync(url, s => PrometheusText.Find(s, "lb_scheduler_decisions_total", ("lb_service", service), ("lb_result", "no_destination")) > 0);
+        samples = await ScrapeUntilAsync(url, s => PrometheusText.Find(s, "lb_scheduler_decisions_total", ("lb_service", service), ("lb_result", "no_destination")) > 0
+            && PrometheusText.Find(s, "lb_proxy_no_destination_total", ("lb_protocol", "tcp")) > 0);
         Assert.Equal(1, PrometheusText.Find(samples, "lb_scheduler_decisions_total", ("lb_service", service), ("lb_result", "no_destination")));
         Assert.Equal(0, PrometheusText.Find(samples, "lb_real_server_weight", ("lb_real_server", rs2)));
+        Assert.Equal(1, PrometheusText.Find(samples, "lb_proxy_no_destination_total", ("lb_protocol", "tcp")));
+        Assert.Equal(13, PrometheusText.Find(samples, "lb_proxy_connections_total", ("lb_protocol", "tcp")));
     }
 
     private static async Task<List<PrometheusText.Sample>> ScrapeUntilAsync(string url, Func<List<PrometheusText.Sample>, bool> condition)

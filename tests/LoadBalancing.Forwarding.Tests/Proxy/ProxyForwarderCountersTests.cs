@@ -74,6 +74,7 @@ public sealed class ProxyForwarderCountersTests
         await a.WaitClosedAsync(1, ct);
         Assert.Equal("CLOSE", Assert.Single(harness.Entries()).State);
         Assert.Equal((0, 1), (service.Destinations[0].ActiveConnections, service.Destinations[0].InactiveConnections));
+        Assert.Equal(1, harness.Forwarder.Statistics.IdleTimeouts);
     }
 
     [Theory]

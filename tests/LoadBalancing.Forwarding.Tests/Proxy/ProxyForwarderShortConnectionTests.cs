@@ -234,6 +234,7 @@ public sealed class ProxyForwarderShortConnectionTests
         var failed = Assert.Single(logger.Entries, e => e.Id.Id == 1016);
         Assert.Contains(backend.EndPoint.Port.ToString(CultureInfo.InvariantCulture), failed.Message, StringComparison.Ordinal);
         Assert.DoesNotContain(logger.Entries, e => e.Id.Id == 1014);
+        Assert.Equal(1, harness.Forwarder.Statistics.ProxyHeaderErrors);
         Assert.Equal(0, service.Destinations[0].ActiveConnections);
     }
 

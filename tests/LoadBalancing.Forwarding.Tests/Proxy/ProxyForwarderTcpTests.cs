@@ -304,10 +304,17 @@ public sealed class ProxyForwarderTcpTests
         using var second = await TestClient.ConnectAsync(port, ct);
         await second.SendAsync("2\n", ct);
         await first.RequestAsync("still 1", ct);
+        while (harness.Forwarder.Statistics.LimitWaits == 0)
+        {
+            await Task.Delay(10, ct); // counted when the listener stops accepting (event loop: when the second client is seen)
+        }
+
         await first.FinishAsync(ct);
 
         Assert.Equal("A 2", await second.ReadLineAsync(ct));
         Assert.Equal(["accept 1", "close 1", "accept 2"], a.Events.Take(3));
+        Assert.Equal(2, harness.Forwarder.Statistics.TcpConnections);
+        Assert.InRange(harness.Forwarder.Statistics.LimitWaits, 1, 2 * Environment.ProcessorCount);
     }
 
     [Theory]

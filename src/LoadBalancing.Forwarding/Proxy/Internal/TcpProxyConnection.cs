@@ -95,6 +95,7 @@ internal sealed partial class TcpProxyConnection : ITimedFlow
 
         if (now - Volatile.Read(ref _lastActivity) > _owner.IdleTimeoutTicks)
         {
+            _owner.Statistics.CountIdleTimeout();
             ProxyLog.IdleTimeout(_owner.Logger, _key.Client, _key.ClientPort, _service.Key, _owner.Options.IdleTimeout);
             Abort();
         }
@@ -156,6 +157,7 @@ internal sealed partial class TcpProxyConnection : ITimedFlow
             var decision = TcpTableFeed.Syn(Table, in _key, _service);
             if (decision.Verdict != ConnectionVerdict.Forward || decision.Destination is not { } destination || decision.Connection is null)
             {
+                _owner.Statistics.CountNoDestination(ServiceProtocol.Tcp);
                 ProxyLog.NoDestination(_owner.Logger, _service.Key, decision.Verdict, _key.Client, _key.ClientPort);
                 Abort();
                 return false;
@@ -218,6 +220,7 @@ internal sealed partial class TcpProxyConnection : ITimedFlow
             }
         }
 
+        _owner.Statistics.CountConnectAttemptsExhausted();
         ProxyLog.ConnectAttemptsExhausted(_owner.Logger, _key.Client, _key.ClientPort, _service.Key, attempts);
         Abort();
         return false;
@@ -238,6 +241,7 @@ internal sealed partial class TcpProxyConnection : ITimedFlow
             var error = await SendAllAsync(operation, _backend!, buffer.AsMemory(0, length)).ConfigureAwait(false);
             if (error != SocketError.Success)
             {
+                _owner.Statistics.CountProxyHeaderError();
                 ProxyLog.ProxyHeaderFailed(_owner.Logger, destination, error);
                 Abort();
                 return false;

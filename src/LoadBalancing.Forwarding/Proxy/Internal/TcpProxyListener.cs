@@ -60,8 +60,9 @@ internal sealed class TcpProxyListener : IProxyListener
             while (!token.IsCancellationRequested)
             {
                 // maxconn: take a slot before accepting, so at the limit clients wait in the kernel's backlog.
-                if (_slots is not null)
+                if (_slots is not null && !_slots.Wait(0))
                 {
+                    _owner.Statistics.CountLimitWait();
                     await _slots.WaitAsync(token).ConfigureAwait(false);
                 }
 
@@ -74,6 +75,7 @@ internal sealed class TcpProxyListener : IProxyListener
                         break;
                     }
 
+                    _owner.Statistics.CountAcceptError();
                     ProxyLog.AcceptFailed(_owner.Logger, Key, error);
                     await Task.Delay(AcceptErrorBackoff, _owner.TimeProvider, token).ConfigureAwait(false);
                     continue;
@@ -102,6 +104,7 @@ internal sealed class TcpProxyListener : IProxyListener
                     continue;
                 }
 
+                _owner.Statistics.CountTcpConnection();
                 connection.Start();
             }
         }

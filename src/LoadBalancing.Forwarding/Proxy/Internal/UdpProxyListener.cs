@@ -138,6 +138,7 @@ internal sealed class UdpProxyListener : IProxyListener
         var decision = _owner.Connections.ProcessInbound(in packet, service);
         if (decision.Verdict != ConnectionVerdict.Forward || decision.Destination is not { } destination)
         {
+            _owner.Statistics.CountNoDestination(ServiceProtocol.Udp);
             ProxyLog.UdpDropped(_owner.Logger, client, clientPort, Key, decision.Verdict);
             return;
         }
@@ -156,6 +157,7 @@ internal sealed class UdpProxyListener : IProxyListener
             }
 
             _sessions[(client, clientPort)] = session;
+            _owner.Statistics.CountUdpSession();
             ProxyLog.UdpSessionCreated(_owner.Logger, client, clientPort, destination, Key);
             session.Start();
         }

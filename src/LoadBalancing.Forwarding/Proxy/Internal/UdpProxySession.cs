@@ -82,6 +82,7 @@ internal sealed class UdpProxySession : ITimedFlow
         }
         catch (SocketException ex)
         {
+            Owner.Statistics.CountUdpSendError();
             ProxyLog.UdpSendFailed(Owner.Logger, Destination, ex.SocketErrorCode);
         }
         catch (ObjectDisposedException)

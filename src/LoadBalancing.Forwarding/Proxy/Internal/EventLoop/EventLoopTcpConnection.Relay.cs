@@ -91,6 +91,7 @@ internal sealed unsafe partial class EventLoopTcpConnection
                         if (inbound && _headerLeft > 0)
                         {
                             // As the Sockets engine: the PROXY header did not reach the server.
+                            _owner.Statistics.CountProxyHeaderError();
                             ProxyLog.ProxyHeaderFailed(_owner.Logger, _destination!, NativeTcp.ToSocketError(sendErrno));
                             AbortNow();
                         }

@@ -204,6 +204,7 @@ internal sealed unsafe partial class EventLoopTcpConnection : ITimedFlow, IEvent
             var decision = TcpTableFeed.Syn(Table, in _key, _service);
             if (decision.Verdict != ConnectionVerdict.Forward || decision.Destination is not { } destination || decision.Connection is null)
             {
+                _owner.Statistics.CountNoDestination(ServiceProtocol.Tcp);
                 ProxyLog.NoDestination(_owner.Logger, _service.Key, decision.Verdict, _key.Client, _key.ClientPort);
                 AbortNow();
                 return;
@@ -267,6 +268,7 @@ internal sealed unsafe partial class EventLoopTcpConnection : ITimedFlow, IEvent
 
         if (_phase == PhaseConnecting)
         {
+            _owner.Statistics.CountConnectAttemptsExhausted();
             ProxyLog.ConnectAttemptsExhausted(_owner.Logger, _key.Client, _key.ClientPort, _service.Key, attempts);
             AbortNow();
         }
@@ -369,6 +371,7 @@ internal sealed unsafe partial class EventLoopTcpConnection : ITimedFlow, IEvent
         }
         else if (_phase == PhaseRelaying && now - _lastActivity > _owner.IdleTimeoutTicks)
         {
+            _owner.Statistics.CountIdleTimeout();
             ProxyLog.IdleTimeout(_owner.Logger, _key.Client, _key.ClientPort, _service.Key, _owner.Options.IdleTimeout);
             AbortNow();
         }

@@ -157,6 +157,7 @@ internal sealed unsafe class EventLoopTcpListener : IProxyListener, IEventLoopHa
         {
             if (!TryTakeSlot())
             {
+                _owner.Statistics.CountLimitWait();
                 Pause(loop);
                 return;
             }
@@ -182,6 +183,7 @@ internal sealed unsafe class EventLoopTcpListener : IProxyListener, IEventLoopHa
                     return;
                 }
 
+                _owner.Statistics.CountAcceptError();
                 ProxyLog.AcceptFailed(_owner.Logger, Key, NativeTcp.ToSocketError(errno));
                 Backoff(loop);
                 return;
@@ -197,6 +199,7 @@ internal sealed unsafe class EventLoopTcpListener : IProxyListener, IEventLoopHa
 
             var (client, clientPort) = NativeTcp.ReadSockAddr(address);
             var connection = new EventLoopTcpConnection(_owner, loop, this, service, fd, new ProxyFlowKey(ServiceProtocol.Tcp, client, clientPort, service.Key.Address, service.Key.Port));
+            _owner.Statistics.CountTcpConnection();
             connection.Start();
         }
     }
@@ -247,6 +250,7 @@ internal sealed unsafe class EventLoopTcpListener : IProxyListener, IEventLoopHa
 
         if (slot < 0)
         {
+            _owner.Statistics.CountAcceptError();
             ProxyLog.AcceptFailed(_owner.Logger, Key, NativeTcp.ToSocketError(errno));
             return;
         }
