@@ -37,6 +37,7 @@ internal sealed unsafe class XdpFastPath : IDisposable
     private readonly Lock _synchronizeLock = new();
     private readonly Lock _adoptLock = new();
     private readonly XdpScheduleRing? _schedule;
+    private readonly TcVirtualAddressMaps? _virtualAddresses;
 
     // Synchronize's state (under _synchronizeLock): the round number, and the batch buffers.
     private const int BatchSize = 1024;
@@ -53,10 +54,11 @@ internal sealed unsafe class XdpFastPath : IDisposable
     private XdpFlowValue[]? _batchValues;
     private SafeFileDescriptor? _link;
 
-    private XdpFastPath(XdpMode mode, SafeFileDescriptor map, SafeFileDescriptor program, XdpScheduleRing? schedule, ConnectionTable connections, INeighbourTable neighbours, DirectRoutingStatistics statistics, MacAddress directorMac, bool drainRemoved)
+    private XdpFastPath(XdpMode mode, SafeFileDescriptor map, SafeFileDescriptor program, XdpScheduleRing? schedule, TcVirtualAddressMaps? virtualAddresses, ConnectionTable connections, INeighbourTable neighbours, DirectRoutingStatistics statistics, MacAddress directorMac, bool drainRemoved)
     {
         _mode = mode;
         _schedule = schedule;
+        _virtualAddresses = virtualAddresses;
         _map = map;
         _program = program;
         _connections = connections;
@@ -90,18 +92,21 @@ internal sealed unsafe class XdpFastPath : IDisposable
     {
         var map = BpfSystemCall.CreateMap(BpfSystemCall.MapTypeLruHash, XdpFlowKey.Length, XdpFlowValue.Length, maxFlows, "lb_dr_flows");
         XdpScheduleRing? schedule = null;
+        TcVirtualAddressMaps? virtualAddresses = null;
         try
         {
             schedule = kernelScheduling ? XdpScheduleRing.Create(neighbours, directorMac) : null;
-            var code = XdpProgram.Build(map.Descriptor, mode, schedule?.Maps);
+            virtualAddresses = mode == XdpMode.Tc ? TcVirtualAddressMaps.Create() : null;
+            var code = XdpProgram.Build(map.Descriptor, mode, schedule?.Maps, virtualAddresses);
             var program = mode == XdpMode.Tc
                 ? BpfSystemCall.LoadProgram(BpfSystemCall.ProgramTypeSchedClassifier, code, 0, "lb_dr_tc")
                 : BpfSystemCall.LoadProgram(BpfSystemCall.ProgramTypeXdp, code, BpfSystemCall.AttachTypeXdp, "lb_dr_xdp");
-            return new XdpFastPath(mode, map, program, schedule, connections, neighbours, statistics, directorMac, drainRemoved);
+            return new XdpFastPath(mode, map, program, schedule, virtualAddresses, connections, neighbours, statistics, directorMac, drainRemoved);
         }
         catch
         {
             schedule?.Dispose();
+            virtualAddresses?.Dispose();
             map.Dispose();
             throw;
         }
@@ -186,17 +191,13 @@ internal sealed unsafe class XdpFastPath : IDisposable
     internal SafeFileDescriptor Program => _program;
 
     /// <summary>
-    /// Gets a value indicating whether the packet sockets need <see cref="LoadSocketFilter"/>'s filter: the classifier
-    /// (<see cref="XdpMode.Tc"/>) runs after the packet taps, so they see the frames it forwards.
+    /// Takes the virtual addresses the classifier marks <c>PACKET_OTHERHOST</c> when it passes a frame to one (tc
+    /// only; no-op otherwise): called before <see cref="Attach"/> and on every service table change.
     /// </summary>
-    public bool NeedsSocketFilter => _mode == XdpMode.Tc;
+    public void SetVirtualAddresses(IEnumerable<NetworkAddress> addresses) => _virtualAddresses?.Set(addresses);
 
-    /// <summary>
-    /// Loads the packet sockets' filter for <see cref="XdpMode.Tc"/> (<see cref="SlowPathSocketFilter"/>): the frames
-    /// to <paramref name="virtualAddresses"/> that the classifier does not forward. The caller attaches it and closes it.
-    /// </summary>
-    public SafeFileDescriptor LoadSocketFilter(IReadOnlyCollection<NetworkAddress> virtualAddresses)
-        => BpfSystemCall.LoadProgram(BpfSystemCall.ProgramTypeSocketFilter, SlowPathSocketFilter.Build(virtualAddresses, _map.Descriptor, _schedule?.Maps), 0, "lb_dr_slow");
+    /// <summary>Gets the classifier's virtual address maps (tests), or null outside <see cref="XdpMode.Tc"/>.</summary>
+    internal TcVirtualAddressMaps? VirtualAddresses => _virtualAddresses;
 
     /// <summary>Attaches the program to <paramref name="interfaceIndex"/> of the calling thread's network namespace.</summary>
     public void Attach(int interfaceIndex, string interfaceName)
@@ -416,6 +417,7 @@ internal sealed unsafe class XdpFastPath : IDisposable
         _link?.Dispose();
         _program.Dispose();
         _schedule?.Dispose();
+        _virtualAddresses?.Dispose();
         _map.Dispose();
     }
 
