@@ -91,10 +91,17 @@ public sealed class DirectRoutingForwarderEndToEndTests
         Assert.Matches(@"counter packets [1-9]\d* bytes", ruleset);
     }
 
-    [Fact]
-    public async Task Forwarder_IPv6WrrService_EveryServerServesInWeightProportion()
+    [Theory]
+    [InlineData(XdpMode.Off)]
+    [InlineData(XdpMode.Tc)]
+    public async Task Forwarder_IPv6WrrService_EveryServerServesInWeightProportion(XdpMode xdp)
     {
         NetLab.RequireOrSkip();
+        if (xdp != XdpMode.Off)
+        {
+            XdpTestSupport.RequireOrSkip();
+        }
+
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var ct = cts.Token;
 
@@ -123,6 +130,7 @@ public sealed class DirectRoutingForwarderEndToEndTests
             InterfaceName = "eth0",
             Workers = 2,
             StartupResolutionTimeout = TimeSpan.FromSeconds(3),
+            Xdp = xdp,
         });
         await NetLab.InNamespaceAsync(lab.DirectorNamespace, () => forwarder.StartAsync(ct));
 
@@ -131,5 +139,22 @@ public sealed class DirectRoutingForwarderEndToEndTests
         Assert.Equal(new Dictionary<string, int> { ["rs1"] = 30, ["rs2"] = 20, ["rs3"] = 10 }, split);
         Assert.Equal(0, forwarder.Statistics.Malformed);
         Assert.Equal(0, forwarder.Statistics.SendErrors);
+        Assert.Equal(0, await lab.DirectorTcpResetsAsync(ct));
+        var counters = await lab.VipDropCountersAsync(ct);
+        if (xdp == XdpMode.Tc)
+        {
+            // IPv6 goes through user space (the ETH_P_IPV6 sockets) only because the classifier marked it
+            // PACKET_OTHERHOST: the rule let every frame on, and ipv6_rcv dropped them for the kernel.
+            Assert.Equal(0, counters[1]);
+        }
+        else
+        {
+            Assert.True(counters[1] > 0, "the IPv6 VIP rule dropped nothing: the ETH_P_ALL sockets see frames before it");
+        }
+
+        // Fail-closed once stopped: no answer, not a reset.
+        await forwarder.StopAsync(ct);
+        Assert.Equal(28, await lab.CurlVipExitCodeAsync(ct, ipv6: true));
+        Assert.Equal(0, await lab.DirectorTcpResetsAsync(ct));
     }
 }
