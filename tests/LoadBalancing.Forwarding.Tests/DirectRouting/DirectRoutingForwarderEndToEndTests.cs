@@ -107,7 +107,7 @@ public sealed class DirectRoutingForwarderEndToEndTests
 
         await using var lab = await NetLab.StartAsync(realServers: 3, ct);
         var services = new ServiceTable(SchedulerRegistry.Default);
-        services.Apply(new LoadBalancerConfig
+        var config = new LoadBalancerConfig
         {
             Services =
             [
@@ -123,7 +123,8 @@ public sealed class DirectRoutingForwarderEndToEndTests
                     ],
                 },
             ],
-        });
+        };
+        services.Apply(config);
 
         await using var forwarder = new DirectRoutingForwarder(services, new DirectRoutingOptions
         {
@@ -151,6 +152,14 @@ public sealed class DirectRoutingForwarderEndToEndTests
         {
             Assert.True(counters[1] > 0, "the IPv6 VIP rule dropped nothing: the ETH_P_ALL sockets see frames before it");
         }
+
+        // The service removed: its VIP leaves the sockets' filter and (tc) the classifier's VIP map, so the rule drops
+        // its frames (no answer, no reset); added again, it is forwarded again.
+        services.Apply(new LoadBalancerConfig());
+        Assert.Equal(28, await lab.CurlVipExitCodeAsync(ct, ipv6: true));
+        Assert.True((await lab.VipDropCountersAsync(ct))[1] > counters[1], "the IPv6 VIP rule dropped nothing for a VIP without service");
+        services.Apply(config);
+        Assert.Equal(0, await lab.CurlVipExitCodeAsync(ct, ipv6: true));
 
         // Fail-closed once stopped: no answer, not a reset.
         await forwarder.StopAsync(ct);
