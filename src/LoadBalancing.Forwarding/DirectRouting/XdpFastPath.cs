@@ -37,7 +37,6 @@ internal sealed unsafe class XdpFastPath : IDisposable
     private readonly Lock _synchronizeLock = new();
     private readonly Lock _adoptLock = new();
     private readonly XdpScheduleRing? _schedule;
-    private readonly TcVirtualAddressMaps? _virtualAddresses;
 
     // Synchronize's state (under _synchronizeLock): the round number, and the batch buffers.
     private const int BatchSize = 1024;
@@ -54,11 +53,10 @@ internal sealed unsafe class XdpFastPath : IDisposable
     private XdpFlowValue[]? _batchValues;
     private SafeFileDescriptor? _link;
 
-    private XdpFastPath(XdpMode mode, SafeFileDescriptor map, SafeFileDescriptor program, XdpScheduleRing? schedule, TcVirtualAddressMaps? virtualAddresses, ConnectionTable connections, INeighbourTable neighbours, DirectRoutingStatistics statistics, MacAddress directorMac, bool drainRemoved)
+    private XdpFastPath(XdpMode mode, SafeFileDescriptor map, SafeFileDescriptor program, XdpScheduleRing? schedule, ConnectionTable connections, INeighbourTable neighbours, DirectRoutingStatistics statistics, MacAddress directorMac, bool drainRemoved)
     {
         _mode = mode;
         _schedule = schedule;
-        _virtualAddresses = virtualAddresses;
         _map = map;
         _program = program;
         _connections = connections;
@@ -101,7 +99,7 @@ internal sealed unsafe class XdpFastPath : IDisposable
             var program = mode == XdpMode.Tc
                 ? BpfSystemCall.LoadProgram(BpfSystemCall.ProgramTypeSchedClassifier, code, 0, "lb_dr_tc")
                 : BpfSystemCall.LoadProgram(BpfSystemCall.ProgramTypeXdp, code, BpfSystemCall.AttachTypeXdp, "lb_dr_xdp");
-            return new XdpFastPath(mode, map, program, schedule, virtualAddresses, connections, neighbours, statistics, directorMac, drainRemoved);
+            return new XdpFastPath(mode, map, program, schedule, connections, neighbours, statistics, directorMac, drainRemoved) { VirtualAddresses = virtualAddresses };
         }
         catch
         {
@@ -194,10 +192,10 @@ internal sealed unsafe class XdpFastPath : IDisposable
     /// Takes the virtual addresses the classifier marks <c>PACKET_OTHERHOST</c> when it passes a frame to one (tc
     /// only; no-op otherwise): called before <see cref="Attach"/> and on every service table change.
     /// </summary>
-    public void SetVirtualAddresses(IEnumerable<NetworkAddress> addresses) => _virtualAddresses?.Set(addresses);
+    public void SetVirtualAddresses(IEnumerable<NetworkAddress> addresses) => VirtualAddresses?.Set(addresses);
 
-    /// <summary>Gets the classifier's virtual address maps (tests), or null outside <see cref="XdpMode.Tc"/>.</summary>
-    internal TcVirtualAddressMaps? VirtualAddresses => _virtualAddresses;
+    /// <summary>Gets the classifier's virtual address maps (owned; tests read them), or null outside <see cref="XdpMode.Tc"/>.</summary>
+    internal TcVirtualAddressMaps? VirtualAddresses { get; private init; }
 
     /// <summary>Attaches the program to <paramref name="interfaceIndex"/> of the calling thread's network namespace.</summary>
     public void Attach(int interfaceIndex, string interfaceName)
@@ -417,7 +415,7 @@ internal sealed unsafe class XdpFastPath : IDisposable
         _link?.Dispose();
         _program.Dispose();
         _schedule?.Dispose();
-        _virtualAddresses?.Dispose();
+        VirtualAddresses?.Dispose();
         _map.Dispose();
     }
 
