@@ -134,7 +134,7 @@ dir_cpu_ticks() { # utime+stime of every process in the director namespace, in c
 vip_drop_rule() {
   nsx "$DIR" nft -f - <<NFT
 table netdev ${P}_vip {
-  chain in { type filter hook ingress device "eth0" priority 0; policy accept; ip daddr $VIP counter drop; }
+  chain in { type filter hook ingress device "eth0" priority 0; policy accept; ip daddr $VIP meta pkttype != other counter drop; }
 }
 NFT
 }

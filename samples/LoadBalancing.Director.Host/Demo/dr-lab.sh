@@ -21,9 +21,12 @@
 #
 # Roles (classic LVS-DR, "arp" arrangement):
 #   director  owns the VIP on eth0 (answers ARP/ND for it), ip_forward=0, and a netdev-ingress nftables rule drops
-#             IP packets to the VIP (IPv6: all but ICMPv6, which carries ND), so its kernel never answers (no
-#             RSTs); a packet socket bound to ETH_P_ALL sees the frames before that hook, so the forwarder still
-#             gets them. The IPv6 VIP is deprecated (preferred_lft 0) so it is never used as a source address.
+#             IP packets to the VIP (IPv6: all but ICMPv6, which carries ND) unless marked PACKET_OTHERHOST
+#             ("meta pkttype != other"), so its kernel never answers (no RSTs). A packet socket bound to ETH_P_ALL
+#             sees the frames before that hook; in tc mode the sockets are bound to ETH_P_IP/ETH_P_IPV6 (after the
+#             hook) and the tcx classifier marks what it passes to the VIP PACKET_OTHERHOST, which ip_rcv drops.
+#             Fail-closed: with no forwarder running everything to the VIP is dropped. The IPv6 VIP is deprecated
+#             (preferred_lft 0) so it is never used as a source address.
 #   rsI       VIP/32 on lo, arp_ignore=1 and arp_announce=2 on all and eth0 (no ARP answers for the VIP),
 #             nginx on :80 answering "rsI 10.77.0.(20+I)".
 #   client    10.77.0.10/24, reaches the VIP on-link (ARP answered by the director).
@@ -133,8 +136,8 @@ up() {
 table netdev ${P}_vip {
   chain in {
     type filter hook ingress device "$IF" priority 0; policy accept;
-    ip daddr $VIP counter drop
-    ip6 daddr $VIP6 meta l4proto != ipv6-icmp counter drop
+    ip daddr $VIP meta pkttype != other counter drop
+    ip6 daddr $VIP6 meta l4proto != ipv6-icmp meta pkttype != other counter drop
   }
 }
 NFT

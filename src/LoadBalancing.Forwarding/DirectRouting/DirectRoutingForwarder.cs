@@ -19,11 +19,16 @@ namespace LoadBalancing.Forwarding.DirectRouting;
 /// <para>
 /// The director's kernel must not answer for the virtual address itself (it would reset the connections). The
 /// arrangement used and tested is classic LVS-DR: the director owns the VIP on its interface (so it answers ARP),
-/// and an nftables rule in the <c>netdev</c> ingress hook of that interface drops IP packets to the VIP. The packet
-/// sockets are bound to <c>ETH_P_ALL</c>, whose taps run before that hook, so they still see every frame:
-/// <c>table netdev lb_vip { chain in { type filter hook ingress device "eth0" priority 0; policy accept; ip daddr VIP drop } }</c>
-/// (for an IPv6 VIP: <c>ip6 daddr VIP6 meta l4proto != ipv6-icmp drop</c>, and the VIP added with <c>preferred_lft 0</c>
-/// so it is never a source address; see README.md next to this file).
+/// and an nftables rule in the <c>netdev</c> ingress hook of that interface drops IP packets to the VIP unless they
+/// are marked <c>PACKET_OTHERHOST</c>:
+/// <c>table netdev lb_vip { chain in { type filter hook ingress device "eth0" priority 0; policy accept; ip daddr VIP meta pkttype != other drop } }</c>
+/// (for an IPv6 VIP: <c>ip6 daddr VIP6 meta l4proto != ipv6-icmp meta pkttype != other drop</c>, and the VIP added
+/// with <c>preferred_lft 0</c> so it is never a source address; see README.md next to this file). Without the tcx
+/// fast path the packet sockets are bound to <c>ETH_P_ALL</c>, whose taps run before that hook, so they see every
+/// frame, and the rule drops them all for the kernel. With <see cref="XdpMode.Tc"/> they are bound to
+/// <c>ETH_P_IP</c>/<c>ETH_P_IPV6</c> and run after the hook: the classifier marks the frames it passes to a virtual
+/// address <c>PACKET_OTHERHOST</c>, which the rule lets on, the packet sockets receive and <c>ip_rcv</c> drops. The
+/// rule is fail-closed: with no classifier attached (stopped, crashed) everything to the VIP is dropped.
 /// Alternatively the director has no VIP and clients route the VIP via the director's address. In both, keep
 /// <c>net.ipv4.ip_forward=0</c> on the director, so its kernel never forwards a second copy.
 /// </para>
@@ -129,12 +134,18 @@ public sealed partial class DirectRoutingForwarder : IAsyncDisposable, IDisposab
             var workers = _options.EffectiveWorkers;
 
             // Fanout group ids are per network namespace; a random one avoids joining another forwarder's group.
-            var fanoutGroup = workers > 1 ? Random.Shared.Next(1, 0xFFFF) : -1;
-            for (var i = 0; i < workers; i++)
+            // With the tcx fast path the sockets are bound per protocol (they then run after the classifier and see
+            // only what it passes): one set, and fanout group, for IPv4 and one for IPv6. They see mostly the first
+            // packet of each flow: spreading by CPU spares the flow dissection a hash fanout does per frame.
+            var tc = _options.Xdp == XdpMode.Tc;
+            ushort[] protocols = tc ? [LibC.ETH_P_IP, LibC.ETH_P_IPV6] : [LibC.ETH_P_ALL];
+            foreach (var protocol in protocols)
             {
-                // With the tcx fast path every frame to a VIP passes the taps, and the sockets keep only the first
-                // packet of most flows: spreading by CPU spares the flow dissection a hash fanout does per frame.
-                _sockets.Add(PacketSocket.Open(_options.InterfaceName, filter, fanoutGroup, _options.ReceivePollInterval, _options.UseReceiveRing, fanoutByCpu: _options.Xdp == XdpMode.Tc));
+                var fanoutGroup = workers > 1 ? Random.Shared.Next(1, 0xFFFF) : -1;
+                for (var i = 0; i < workers; i++)
+                {
+                    _sockets.Add(PacketSocket.Open(_options.InterfaceName, filter, fanoutGroup, _options.ReceivePollInterval, _options.UseReceiveRing, protocol, fanoutByCpu: tc));
+                }
             }
 
             _engine = new DirectRoutingEngine(_services, Connections, _neighbours, _sockets[0].InterfaceMac, Statistics, _options.DrainRemovedServers);
@@ -144,12 +155,7 @@ public sealed partial class DirectRoutingForwarder : IAsyncDisposable, IDisposab
                 _fastPath = XdpFastPath.Create(_options.Xdp, _options.XdpMaxFlows, Connections, _neighbours, Statistics, _sockets[0].InterfaceMac, _options.DrainRemovedServers, _options.KernelScheduling);
                 _fastPath.RefreshSchedule(_services.Services);
                 _engine.FastPath = _fastPath;
-                if (_fastPath.NeedsSocketFilter)
-                {
-                    // The packet taps run before tcx ingress: the sockets must leave the classifier's frames alone.
-                    AttachSocketFilters(_virtualAddresses);
-                }
-
+                _fastPath.SetVirtualAddresses(_virtualAddresses);
                 _fastPath.Attach(_sockets[0].InterfaceIndex, _options.InterfaceName);
             }
 
@@ -354,17 +360,12 @@ public sealed partial class DirectRoutingForwarder : IAsyncDisposable, IDisposab
 
             try
             {
-                if (_fastPath is { NeedsSocketFilter: true })
+                // The classifier's marking first: a new virtual address's frames then reach the sockets at once.
+                _fastPath?.SetVirtualAddresses(addresses);
+                var filter = ClassicBpf.Build(addresses);
+                foreach (var socket in _sockets)
                 {
-                    AttachSocketFilters(addresses);
-                }
-                else
-                {
-                    var filter = ClassicBpf.Build(addresses);
-                    foreach (var socket in _sockets)
-                    {
-                        socket.AttachFilter(filter);
-                    }
+                    socket.AttachFilter(filter);
                 }
 
                 _virtualAddresses = addresses;
@@ -374,16 +375,6 @@ public sealed partial class DirectRoutingForwarder : IAsyncDisposable, IDisposab
                 // The old filter stays; the service table change itself has been applied.
                 Log.FilterUpdateFailed(_logger, ex);
             }
-        }
-    }
-
-    private void AttachSocketFilters(NetworkAddress[] virtualAddresses)
-    {
-        // Each socket takes its own reference to the program; ours is closed once all have it.
-        using var program = _fastPath!.LoadSocketFilter(virtualAddresses);
-        foreach (var socket in _sockets)
-        {
-            socket.AttachFilter(program);
         }
     }
 

@@ -94,18 +94,21 @@ internal sealed unsafe class XdpFastPath : IDisposable
     {
         var map = BpfSystemCall.CreateMap(BpfSystemCall.MapTypeLruHash, XdpFlowKey.Length, XdpFlowValue.Length, maxFlows, "lb_dr_flows");
         XdpScheduleRing? schedule = null;
+        TcVirtualAddressMaps? virtualAddresses = null;
         try
         {
             schedule = kernelScheduling ? XdpScheduleRing.Create(neighbours, directorMac) : null;
-            var code = XdpProgram.Build(map.Descriptor, mode, schedule?.Maps);
+            virtualAddresses = mode == XdpMode.Tc ? TcVirtualAddressMaps.Create() : null;
+            var code = XdpProgram.Build(map.Descriptor, mode, schedule?.Maps, virtualAddresses);
             var program = mode == XdpMode.Tc
                 ? BpfSystemCall.LoadProgram(BpfSystemCall.ProgramTypeSchedClassifier, code, 0, "lb_dr_tc")
                 : BpfSystemCall.LoadProgram(BpfSystemCall.ProgramTypeXdp, code, BpfSystemCall.AttachTypeXdp, "lb_dr_xdp");
-            return new XdpFastPath(mode, map, program, schedule, connections, neighbours, statistics, directorMac, drainRemoved);
+            return new XdpFastPath(mode, map, program, schedule, connections, neighbours, statistics, directorMac, drainRemoved) { VirtualAddresses = virtualAddresses };
         }
         catch
         {
             schedule?.Dispose();
+            virtualAddresses?.Dispose();
             map.Dispose();
             throw;
         }
@@ -195,17 +198,13 @@ internal sealed unsafe class XdpFastPath : IDisposable
     internal SafeFileDescriptor FlowMap => _map;
 
     /// <summary>
-    /// Gets a value indicating whether the packet sockets need <see cref="LoadSocketFilter"/>'s filter: the classifier
-    /// (<see cref="XdpMode.Tc"/>) runs after the packet taps, so they see the frames it forwards.
+    /// Takes the virtual addresses the classifier marks <c>PACKET_OTHERHOST</c> when it passes a frame to one (tc
+    /// only; no-op otherwise): called before <see cref="Attach"/> and on every service table change.
     /// </summary>
-    public bool NeedsSocketFilter => _mode == XdpMode.Tc;
+    public void SetVirtualAddresses(IEnumerable<NetworkAddress> addresses) => VirtualAddresses?.Set(addresses);
 
-    /// <summary>
-    /// Loads the packet sockets' filter for <see cref="XdpMode.Tc"/> (<see cref="SlowPathSocketFilter"/>): the frames
-    /// to <paramref name="virtualAddresses"/> that the classifier does not forward. The caller attaches it and closes it.
-    /// </summary>
-    public SafeFileDescriptor LoadSocketFilter(IReadOnlyCollection<NetworkAddress> virtualAddresses)
-        => BpfSystemCall.LoadProgram(BpfSystemCall.ProgramTypeSocketFilter, SlowPathSocketFilter.Build(virtualAddresses, _map.Descriptor, _schedule?.Maps), 0, "lb_dr_slow");
+    /// <summary>Gets the classifier's virtual address maps (owned; tests read them), or null outside <see cref="XdpMode.Tc"/>.</summary>
+    internal TcVirtualAddressMaps? VirtualAddresses { get; private init; }
 
     /// <summary>Attaches the program to <paramref name="interfaceIndex"/> of the calling thread's network namespace.</summary>
     public void Attach(int interfaceIndex, string interfaceName)
@@ -463,6 +462,7 @@ internal sealed unsafe class XdpFastPath : IDisposable
         _link?.Dispose();
         _program.Dispose();
         _schedule?.Dispose();
+        VirtualAddresses?.Dispose();
         _map.Dispose();
     }
 

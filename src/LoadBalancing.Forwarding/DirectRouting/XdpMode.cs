@@ -22,7 +22,9 @@ public enum XdpMode
     /// <summary>
     /// Not XDP but the same fast path at the traffic-control ingress hook (a tcx link, Linux 6.6 or later): the
     /// program runs on the socket buffer after the packet taps and forwards with <c>bpf_redirect</c>; the packet
-    /// sockets then get an eBPF filter that leaves the offloaded flows' frames to it. Unlike generic XDP it does
+    /// sockets are then bound to <c>ETH_P_IP</c>/<c>ETH_P_IPV6</c>, so they run after it and see only the frames it
+    /// passes, which it marks <c>PACKET_OTHERHOST</c> when they go to a virtual address (the netdev drop rule lets
+    /// those on, the kernel's IP stack drops them). Unlike generic XDP it does
     /// not copy a cloned or headroom-short buffer (every TCP segment a local stack sends, every small UDP datagram),
     /// so it is the cheapest mode on veth and other virtual interfaces.
     /// </summary>

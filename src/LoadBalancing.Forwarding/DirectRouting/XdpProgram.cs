@@ -36,12 +36,19 @@ internal static class XdpProgram
     private const int HelperKtimeGetNs = 5;
     private const int HelperRedirect = 23;
     private const int HelperSkbPullData = 39;
+    private const int HelperSkbChangeType = 32;
+
+    /// <summary><c>PACKET_OTHERHOST</c>: <c>ip_rcv</c>/<c>ipv6_rcv</c> drop such a frame, packet sockets still get it.</summary>
+    public const int PacketOtherHost = 3;
 
     /// <summary>Ethernet, IPv4 without options and a 20-byte TCP header.</summary>
     private const int TcpFrameLength = 54;
 
     // The ingress interface index, kept on the stack across the helper calls (classifier only).
     private const short IfIndexOffset = -24;
+
+    // The classifier's context (struct __sk_buff *), for the pass exit (R6 is reused for data): R10 - 96 .. R10 - 89.
+    private const short ContextOffset = -96;
 
     // Stack slots of the key (R10 - 16 .. R10 - 1).
     private const short KeyOffset = -XdpFlowKey.Length;
@@ -61,9 +68,10 @@ internal static class XdpProgram
     /// Builds the program for <paramref name="mode"/>: an XDP program for <see cref="XdpMode.Generic"/> and
     /// <see cref="XdpMode.Native"/>, a tcx classifier for <see cref="XdpMode.Tc"/> (same checks and rewrite; it
     /// redirects to the ingress interface's egress with <c>bpf_redirect</c> instead of <c>XDP_TX</c>, and passes with
-    /// <c>TCX_NEXT</c>).
+    /// <c>TCX_NEXT</c>). With <paramref name="virtualAddresses"/> (tc only), every frame the classifier passes to a
+    /// virtual address in them is marked <c>PACKET_OTHERHOST</c> (IPv6: except ICMPv6), see <see cref="EmitTcPass"/>.
     /// </summary>
-    public static EbpfInstruction[] Build(int mapDescriptor, XdpMode mode, XdpScheduleMaps? schedule = null)
+    public static EbpfInstruction[] Build(int mapDescriptor, XdpMode mode, XdpScheduleMaps? schedule = null, TcVirtualAddressMaps? virtualAddresses = null)
     {
         var tc = mode == XdpMode.Tc;
         var a = new EbpfAssembler();
@@ -74,6 +82,7 @@ internal static class XdpProgram
             // at the Ethernet header. The headers are normally in the linear part; if not, pull them in (the packet
             // pointers must then be read again).
             a.MoveRegister(R6, R1)
+             .Store(Size.Double, R10, ContextOffset, R1)
              .Load(Size.Word, R4, R1, 40).Store(Size.Word, R10, IfIndexOffset, R4)
              .Load(Size.Word, R7, R1, 0)
              .Load(Size.Word, R2, R1, 76)
@@ -218,8 +227,13 @@ internal static class XdpProgram
              .Move(R2, 0)
              .Call(HelperRedirect)
              .Exit()
-             .Label("pass")
-             .Move(R0, TcxNext)
+             .Label("pass");
+            if (virtualAddresses is not null)
+            {
+                EmitTcPass(a, virtualAddresses);
+            }
+
+            a.Move(R0, TcxNext)
              .Exit();
         }
         else
@@ -232,6 +246,53 @@ internal static class XdpProgram
         }
 
         return a.Build();
+    }
+
+    /// <summary>
+    /// The classifier's pass exit ("design B"): the packet sockets are bound to <c>ETH_P_IP</c>/<c>ETH_P_IPV6</c>, so
+    /// they run after tcx ingress and see only what it passes; the director's kernel must not take those frames
+    /// itself. An IPv4 frame to a virtual address, or an IPv6 frame to one that is not ICMPv6 (next header 58, which
+    /// neighbour discovery needs), becomes <c>PACKET_OTHERHOST</c> (<c>bpf_skb_change_type</c>): the netdev rule
+    /// <c>meta pkttype != other drop</c> lets it on, <c>ip_rcv</c>/<c>ipv6_rcv</c> drop it and <c>packet_rcv</c>
+    /// delivers it. Entered from any path (packet pointers are read again from the context kept on the stack, every
+    /// read bounds-checked); falls through to the <c>TCX_NEXT</c> exit.
+    /// </summary>
+    private static void EmitTcPass(EbpfAssembler a, TcVirtualAddressMaps maps)
+    {
+        a.Load(Size.Double, R1, R10, ContextOffset)
+         .Load(Size.Word, R2, R1, 76)
+         .Load(Size.Word, R3, R1, 80)
+         .MoveRegister(R4, R2).Add(R4, 14)
+         .JumpIfRegister(Condition.Greater, R4, R3, "pass-exit")
+         .Load(Size.Half, R5, R2, 12)
+         .JumpIf(Condition.Equal, R5, 0x0008, "pass-v4")                   // EtherType IPv4, read little-endian
+         .JumpIf(Condition.NotEqual, R5, 0xDD86, "pass-exit")             // EtherType IPv6
+
+        // IPv6: next header at 20, destination at 38..53.
+         .MoveRegister(R4, R2).Add(R4, 54)
+         .JumpIfRegister(Condition.Greater, R4, R3, "pass-exit")
+         .Load(Size.Byte, R5, R2, 20)
+         .JumpIf(Condition.Equal, R5, 58, "pass-exit")
+         .Load(Size.Word, R4, R2, 38).Store(Size.Word, R10, KeyOffset, R4)
+         .Load(Size.Word, R4, R2, 42).Store(Size.Word, R10, KeyOffset + 4, R4)
+         .Load(Size.Word, R4, R2, 46).Store(Size.Word, R10, KeyOffset + 8, R4)
+         .Load(Size.Word, R4, R2, 50).Store(Size.Word, R10, KeyOffset + 12, R4)
+         .CallMapLookup(maps.IPv6, KeyOffset)
+         .Jump("pass-found")
+
+        // IPv4: destination at 30..33.
+         .Label("pass-v4")
+         .MoveRegister(R4, R2).Add(R4, 34)
+         .JumpIfRegister(Condition.Greater, R4, R3, "pass-exit")
+         .Load(Size.Word, R4, R2, 30).Store(Size.Word, R10, KeyOffset, R4)
+         .CallMapLookup(maps.IPv4, KeyOffset)
+
+         .Label("pass-found")
+         .JumpIf(Condition.Equal, R0, 0, "pass-exit")
+         .Load(Size.Double, R1, R10, ContextOffset)
+         .Move(R2, PacketOtherHost)
+         .Call(HelperSkbChangeType)
+         .Label("pass-exit");
     }
 
     /// <summary>

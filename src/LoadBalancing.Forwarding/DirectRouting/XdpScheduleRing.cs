@@ -53,12 +53,6 @@ internal sealed unsafe class XdpScheduleRing : IDisposable
 
     public const int MinimumLookahead = 256;
 
-    /// <summary>
-    /// How many published picks the tcx socket filter wants to see before it leaves a SYN to the classifier: with
-    /// fewer, both take it (a duplicate SYN to the same server, which user space adopts) rather than neither.
-    /// </summary>
-    public const int FilterMargin = 64;
-
     public const int ServiceKeyLength = 8;
     public const int ServiceValueLength = 16;
     public const int HeadLength = 64;

@@ -46,7 +46,6 @@ internal static unsafe partial class LibC
     public const int SOL_SOCKET = 1;
     public const int SO_RCVTIMEO = 20;
     public const int SO_ATTACH_FILTER = 26;
-    public const int SO_ATTACH_BPF = 50;
     public const int SO_RCVBUF = 8;
     public const int SOL_PACKET = 263;
     public const int PACKET_FANOUT = 18;
@@ -65,6 +64,8 @@ internal static unsafe partial class LibC
     public const short POLLERR = 8;
     public const int NETLINK_ROUTE = 0;
     public const ushort ETH_P_ALL = 0x0003;
+    public const ushort ETH_P_IP = 0x0800;
+    public const ushort ETH_P_IPV6 = 0x86DD;
     public const ulong SIOCGIFINDEX = 0x8933;
     public const ulong SIOCGIFHWADDR = 0x8927;
     public const ulong SIOCGIFMTU = 0x8921;

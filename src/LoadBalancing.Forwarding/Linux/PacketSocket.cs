@@ -7,17 +7,19 @@ using LoadBalancing.Forwarding.DirectRouting;
 namespace LoadBalancing.Forwarding.Linux;
 
 /// <summary>
-/// An <c>AF_PACKET</c>/<c>SOCK_RAW</c> socket bound to one interface for all protocols, with a classic BPF filter,
+/// An <c>AF_PACKET</c>/<c>SOCK_RAW</c> socket bound to one interface for all protocols (or one), with a classic BPF filter,
 /// <c>PACKET_IGNORE_OUTGOING</c> and optionally a <c>PACKET_FANOUT</c> group. The descriptor is owned by a
 /// <see cref="SafeSocketHandle"/>; the data path calls recv/sendto directly so a timeout is a return value, not
 /// an exception.
 /// </summary>
 /// <remarks>
 /// Order matters (packet(7), and seen on this kernel): the socket is created with protocol 0 so nothing is queued,
-/// the filter is attached, and only then is it bound with <c>ETH_P_ALL</c>. Bound to <c>ETH_P_ALL</c>, the tap runs
-/// before the netdev ingress hook, so an nftables drop rule for the virtual address there does not hide frames
-/// from us (a socket bound to <c>ETH_P_IP</c> would run after it). The socket lives in the network namespace of
-/// the thread that creates it.
+/// the filter is attached, and only then is it bound. Bound to <c>ETH_P_ALL</c>, the tap runs before tc ingress and
+/// the netdev ingress hook, so an nftables drop rule for the virtual address there does not hide frames from us.
+/// Bound to <c>ETH_P_IP</c> or <c>ETH_P_IPV6</c> (the tcx fast path), it runs after both, next to <c>ip_rcv</c>:
+/// it sees only what the classifier passed and the netdev rule let through (frames marked <c>PACKET_OTHERHOST</c>,
+/// which packet sockets receive and <c>ip_rcv</c> drops). The socket lives in the network namespace of the thread
+/// that creates it.
 /// </remarks>
 internal sealed unsafe class PacketSocket : IDisposable
 {
@@ -45,11 +47,12 @@ internal sealed unsafe class PacketSocket : IDisposable
     /// <param name="fanoutGroup">The <c>PACKET_FANOUT</c> group to join, or -1 for none.</param>
     /// <param name="receiveTimeout">How long a receive waits.</param>
     /// <param name="useRing">Whether to receive through a memory-mapped ring.</param>
+    /// <param name="protocol">The EtherType to bind to (host order): <c>ETH_P_ALL</c>, <c>ETH_P_IP</c> or <c>ETH_P_IPV6</c>.</param>
     /// <param name="fanoutByCpu">
     /// Spread the group's frames by receiving CPU (<c>PACKET_FANOUT_CPU</c>) instead of by flow hash: no flow
     /// dissection per frame, but no flow affinity; for a slow path that sees only the first packet of most flows.
     /// </param>
-    public static PacketSocket Open(string interfaceName, ReadOnlySpan<SockFilter> filter, int fanoutGroup, TimeSpan receiveTimeout, bool useRing, bool fanoutByCpu = false)
+    public static PacketSocket Open(string interfaceName, ReadOnlySpan<SockFilter> filter, int fanoutGroup, TimeSpan receiveTimeout, bool useRing, ushort protocol = LibC.ETH_P_ALL, bool fanoutByCpu = false)
     {
         var fd = LibC.Socket(LibC.AF_PACKET, LibC.SOCK_RAW | LibC.SOCK_CLOEXEC, 0);
         if (fd < 0)
@@ -73,7 +76,7 @@ internal sealed unsafe class PacketSocket : IDisposable
             var address = new SockAddrLinkLayer
             {
                 Family = LibC.AF_PACKET,
-                Protocol = BinaryPrimitives.ReverseEndianness(LibC.ETH_P_ALL),
+                Protocol = BinaryPrimitives.ReverseEndianness(protocol),
                 InterfaceIndex = socket.InterfaceIndex,
             };
             if (LibC.Bind(fd, &address, sizeof(SockAddrLinkLayer)) != 0)
@@ -121,16 +124,6 @@ internal sealed unsafe class PacketSocket : IDisposable
     }
 
     /// <summary>Replaces the filter on a live socket (the kernel swaps programs atomically).</summary>
-    /// <summary>Replaces the socket's filter with an eBPF socket filter program (<c>SO_ATTACH_BPF</c>); the socket keeps its own reference to it.</summary>
-    public void AttachFilter(LoadBalancing.Forwarding.Linux.Bpf.SafeFileDescriptor program)
-    {
-        var descriptor = program.Descriptor;
-        if (LibC.SetSockOpt(_fd, LibC.SOL_SOCKET, LibC.SO_ATTACH_BPF, &descriptor, sizeof(int)) != 0)
-        {
-            throw LastError("setsockopt(SO_ATTACH_BPF) failed");
-        }
-    }
-
     public void AttachFilter(ReadOnlySpan<SockFilter> filter)
     {
         fixed (SockFilter* instructions = filter)

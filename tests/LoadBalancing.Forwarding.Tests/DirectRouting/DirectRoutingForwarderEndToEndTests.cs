@@ -91,16 +91,23 @@ public sealed class DirectRoutingForwarderEndToEndTests
         Assert.Matches(@"counter packets [1-9]\d* bytes", ruleset);
     }
 
-    [Fact]
-    public async Task Forwarder_IPv6WrrService_EveryServerServesInWeightProportion()
+    [Theory]
+    [InlineData(XdpMode.Off)]
+    [InlineData(XdpMode.Tc)]
+    public async Task Forwarder_IPv6WrrService_EveryServerServesInWeightProportion(XdpMode xdp)
     {
         NetLab.RequireOrSkip();
+        if (xdp != XdpMode.Off)
+        {
+            XdpTestSupport.RequireOrSkip();
+        }
+
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var ct = cts.Token;
 
         await using var lab = await NetLab.StartAsync(realServers: 3, ct);
         var services = new ServiceTable(SchedulerRegistry.Default);
-        services.Apply(new LoadBalancerConfig
+        var config = new LoadBalancerConfig
         {
             Services =
             [
@@ -116,13 +123,15 @@ public sealed class DirectRoutingForwarderEndToEndTests
                     ],
                 },
             ],
-        });
+        };
+        services.Apply(config);
 
         await using var forwarder = new DirectRoutingForwarder(services, new DirectRoutingOptions
         {
             InterfaceName = "eth0",
             Workers = 2,
             StartupResolutionTimeout = TimeSpan.FromSeconds(3),
+            Xdp = xdp,
         });
         await NetLab.InNamespaceAsync(lab.DirectorNamespace, () => forwarder.StartAsync(ct));
 
@@ -131,5 +140,30 @@ public sealed class DirectRoutingForwarderEndToEndTests
         Assert.Equal(new Dictionary<string, int> { ["rs1"] = 30, ["rs2"] = 20, ["rs3"] = 10 }, split);
         Assert.Equal(0, forwarder.Statistics.Malformed);
         Assert.Equal(0, forwarder.Statistics.SendErrors);
+        Assert.Equal(0, await lab.DirectorTcpResetsAsync(ct));
+        var counters = await lab.VipDropCountersAsync(ct);
+        if (xdp == XdpMode.Tc)
+        {
+            // IPv6 goes through user space (the ETH_P_IPV6 sockets) only because the classifier marked it
+            // PACKET_OTHERHOST: the rule let every frame on, and ipv6_rcv dropped them for the kernel.
+            Assert.Equal(0, counters[1]);
+        }
+        else
+        {
+            Assert.True(counters[1] > 0, "the IPv6 VIP rule dropped nothing: the ETH_P_ALL sockets see frames before it");
+        }
+
+        // The service removed: its VIP leaves the sockets' filter and (tc) the classifier's VIP map, so the rule drops
+        // its frames (no answer, no reset); added again, it is forwarded again.
+        services.Apply(new LoadBalancerConfig());
+        Assert.Equal(28, await lab.CurlVipExitCodeAsync(ct, ipv6: true));
+        Assert.True((await lab.VipDropCountersAsync(ct))[1] > counters[1], "the IPv6 VIP rule dropped nothing for a VIP without service");
+        services.Apply(config);
+        Assert.Equal(0, await lab.CurlVipExitCodeAsync(ct, ipv6: true));
+
+        // Fail-closed once stopped: no answer, not a reset.
+        await forwarder.StopAsync(ct);
+        Assert.Equal(28, await lab.CurlVipExitCodeAsync(ct, ipv6: true));
+        Assert.Equal(0, await lab.DirectorTcpResetsAsync(ct));
     }
 }

@@ -211,6 +211,36 @@ internal sealed class NetLab : IAsyncDisposable
     public Task StartNginxAsync(int index, CancellationToken cancellationToken)
         => RunAsync(cancellationToken, "bash", _script, "nginx-start", Prefix, index.ToString());
 
+    /// <summary>
+    /// The packet counters of the director's VIP drop rules (the lab's netdev table <c>PREFIX_vip</c>): IPv4 rule
+    /// first, then IPv6. A frame the tc classifier marked <c>PACKET_OTHERHOST</c> passes them uncounted.
+    /// </summary>
+    public async Task<long[]> VipDropCountersAsync(CancellationToken cancellationToken)
+    {
+        var ruleset = await ExecAsync("dir", cancellationToken, "nft", "list", "table", "netdev", $"{Prefix}_vip");
+        return [.. System.Text.RegularExpressions.Regex.Matches(ruleset, @"counter packets (\d+) bytes").Select(m => long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture))];
+    }
+
+    /// <summary>The TCP resets the director's own kernel sent (<c>Tcp: OutRsts</c> of its namespace's /proc/net/snmp, IPv4 and IPv6).</summary>
+    public async Task<long> DirectorTcpResetsAsync(CancellationToken cancellationToken)
+    {
+        var lines = (await ExecAsync("dir", cancellationToken, "cat", "/proc/net/snmp")).Split('\n').Where(l => l.StartsWith("Tcp:", StringComparison.Ordinal)).ToArray();
+        var names = lines[0].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var values = lines[1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return long.Parse(values[Array.IndexOf(names, "OutRsts")], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>
+    /// One connection attempt from the client to the VIP with curl (3 s); returns curl's exit code: 0 answered,
+    /// 7 refused (an RST), 28 timed out (nobody answered).
+    /// </summary>
+    public async Task<int> CurlVipExitCodeAsync(CancellationToken cancellationToken, bool ipv6 = false)
+    {
+        var url = ipv6 ? $"http://[{Vip6}]/" : $"http://{Vip}/";
+        var output = await ExecAsync("cli", cancellationToken, "bash", "-c", $"curl -s -g --max-time 3 {url} >/dev/null; echo $?");
+        return int.Parse(output.Trim(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     /// <summary>The lab's scratch directory (removed by <c>down</c>).</summary>
     public string ScratchDirectory => $"/tmp/{Prefix}-scratch";
 

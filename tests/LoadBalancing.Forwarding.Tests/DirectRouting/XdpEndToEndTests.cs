@@ -71,6 +71,15 @@ public sealed class XdpEndToEndTests
         }
 
         Assert.Equal(31, stats.Servers.Values.Sum(s => s["conns"]));
+        if (mode == "tc")
+        {
+            // Design B: every frame the classifier passed to the VIP (with kernel scheduling off, every SYN) reached
+            // the ETH_P_IP sockets marked PACKET_OTHERHOST: the netdev rule let all of them on, and the director's IP
+            // stack, which drops such frames, answered none of them with a reset.
+            Assert.Equal(new long[] { 0, 0 }, await lab.VipDropCountersAsync(ct));
+        }
+
+        Assert.Equal(0, await lab.DirectorTcpResetsAsync(ct));
 
         // Every packet counted once in the per-server counters (what lbadm -Ln --stats shows): the user-space frames
         // plus the kernel's, and the bytes include the kernel's.
@@ -119,9 +128,21 @@ public sealed class XdpEndToEndTests
 
         await WaitForStatsAsync(host, s => s.Forwarder["xdpmap"] == 0 && s.Forwarder["xdpactive"] == 0, ct);
 
+        if (mode == "tc")
+        {
+            Assert.Equal(new long[] { 0, 0 }, await lab.VipDropCountersAsync(ct));
+        }
+
         // Stopping the host detaches the program.
         await host.DisposeAsync();
         Assert.DoesNotContain("xdp", await lab.ExecAsync("dir", ct, "ip", "link", "show", "eth0"));
+
+        // Fail-closed: with no forwarder the rule drops everything to the VIP; the client gets no answer (a
+        // timeout, not a reset) and the director's kernel sends no RST.
+        var dropsBefore = (await lab.VipDropCountersAsync(ct))[0];
+        Assert.Equal(28, await lab.CurlVipExitCodeAsync(ct));
+        Assert.True((await lab.VipDropCountersAsync(ct))[0] > dropsBefore, "the VIP rule dropped nothing after the forwarder stopped");
+        Assert.Equal(0, await lab.DirectorTcpResetsAsync(ct));
     }
 
     [Theory]

@@ -12,49 +12,40 @@ namespace LoadBalancing.Forwarding.Tests.DirectRouting;
 /// <summary>Kernel scheduling (<see cref="XdpScheduleRing"/>) in the XDP program.</summary>
 public sealed class XdpKernelSchedulingTests() : KernelSchedulingTests(XdpMode.Generic);
 
-/// <summary>Kernel scheduling in the tcx classifier, and the packet sockets' filter next to it.</summary>
+/// <summary>Kernel scheduling in the tcx classifier, and the virtual addresses it marks PACKET_OTHERHOST.</summary>
 public sealed class TcKernelSchedulingTests() : KernelSchedulingTests(XdpMode.Tc)
 {
-    private static readonly NetworkAddress[] VirtualAddresses = [NetworkAddress.Parse(Vip)];
-
     [Fact]
-    public void SocketFilter_LeavesTheSynsTheClassifierSchedules_AndTakesThemWhenFewPicksArePublished()
+    public void VirtualAddressMaps_FollowTheAddressesSet()
     {
+        // The classifier loaded with the maps (the constructor built it with kernel scheduling: the verifier took both).
         Require();
-        using var filter = FastPath.LoadSocketFilter(VirtualAddresses);
-        var syn = Syn(40000);
+        var maps = FastPath.VirtualAddresses!;
+        Assert.Empty(maps.Read());
 
-        // Picks published: the classifier forwards the SYN, the slow path must not see it.
-        Assert.Equal(0u, RunFilter(filter, syn));
-        Assert.Equal(Forwarded, Run(syn).Verdict);
+        NetworkAddress[] first = [NetworkAddress.Parse(Vip), NetworkAddress.Parse("10.77.0.101"), NetworkAddress.Parse("fd77::100")];
+        FastPath.SetVirtualAddresses(first);
+        Assert.Equal(first.Order(), maps.Read().Order());
 
-        // Its retransmission (the flow exists) passes the classifier and reaches the slow path.
-        Assert.Equal(Passed, Run(syn).Verdict);
-        Assert.NotEqual(0u, RunFilter(filter, syn));
+        NetworkAddress[] second = [NetworkAddress.Parse("10.77.0.101"), NetworkAddress.Parse("fd77::200")];
+        FastPath.SetVirtualAddresses(second);
+        Assert.Equal(second.Order(), maps.Read().Order());
 
-        // Services the kernel does not schedule, and other segments, as before.
-        Assert.NotEqual(0u, RunFilter(filter, Syn(40001, virtualPort: 8080)));
-        Assert.NotEqual(0u, RunFilter(filter, Segment(40001, 0x12)));
-
-        // Fewer than the margin of picks left: the filter takes the SYN too (a duplicate the slow path adopts, never a loss).
-        var (head, produced) = FastPath.Schedule!.ReadCounters(0);
-        for (var port = 41000; produced - head > XdpScheduleRing.FilterMargin; port++)
-        {
-            Assert.Equal(Forwarded, Run(Syn((ushort)port)).Verdict);
-            (head, produced) = FastPath.Schedule.ReadCounters(0);
-        }
-
-        Assert.NotEqual(0u, RunFilter(filter, Syn(40002)));
-        Assert.Equal(Forwarded, Run(Syn(40002)).Verdict);
+        FastPath.SetVirtualAddresses([]);
+        Assert.Empty(maps.Read());
     }
 
-    private static uint RunFilter(SafeFileDescriptor filter, byte[] frame)
+    [Fact]
+    public void FramesToAVirtualAddress_StillPassOrForwardAsBefore_WithTheAddressesMarked()
     {
-        // A socket filter's test run takes the first 14 bytes as the link-layer header: prefix a dummy one.
-        var input = new byte[14 + frame.Length];
-        BinaryPrimitives.WriteUInt16BigEndian(input.AsSpan(12), 0x88B5);
-        frame.CopyTo(input, 14);
-        return BpfSystemCall.TestRun(filter, input, new byte[4096], out _);
+        // The marking itself (skb->pkt_type) cannot be observed by BPF_PROG_TEST_RUN; the verdicts must not change.
+        Require();
+        FastPath.SetVirtualAddresses([NetworkAddress.Parse(Vip), NetworkAddress.Parse("fd77::100")]);
+        var syn = Syn(40000);
+        Assert.Equal(Forwarded, Run(syn).Verdict);
+        Assert.Equal(Passed, Run(syn).Verdict);
+        Assert.Equal(Passed, Run(Syn(40001, virtualPort: 8080)).Verdict);
+        Assert.Equal(Passed, Run(new FrameBuilder().Ethernet(DirectorMac, ClientMac).Ip("fd77::a", "fd77::100").Tcp(40000, 80, flags: 0x02).Build()).Verdict);
     }
 }
 
@@ -66,8 +57,8 @@ public sealed class TcKernelSchedulingTests() : KernelSchedulingTests(XdpMode.Tc
 public abstract class KernelSchedulingTests : IDisposable
 {
     internal const string Vip = "10.77.0.100";
-    private const string DirectorMac = "02:77:00:00:00:02";
-    private const string ClientMac = "02:77:00:00:00:0a";
+    internal const string DirectorMac = "02:77:00:00:00:02";
+    internal const string ClientMac = "02:77:00:00:00:0a";
 
     private readonly FakeTimeProvider _time = new();
     private readonly NeighbourCache _neighbours = new();

@@ -31,8 +31,8 @@ public sealed class PacketSocketTests
             {
                 var filter = ClassicBpf.Build([NetworkAddress.Parse("10.77.0.100")]);
                 var group = Random.Shared.Next(1, 0xFFFF);
-                using var first = PacketSocket.Open("va", filter, group, TimeSpan.FromMilliseconds(300), useRing: false, fanoutByCpu);
-                using var second = PacketSocket.Open("va", filter, group, TimeSpan.FromMilliseconds(300), useRing: false, fanoutByCpu);
+                using var first = PacketSocket.Open("va", filter, group, TimeSpan.FromMilliseconds(300), useRing: false, fanoutByCpu: fanoutByCpu);
+                using var second = PacketSocket.Open("va", filter, group, TimeSpan.FromMilliseconds(300), useRing: false, fanoutByCpu: fanoutByCpu);
                 using var senderOnA = PacketSocket.Open("va", filter, -1, TimeSpan.FromMilliseconds(300), useRing: false);
                 using var senderOnB = PacketSocket.Open("vb", filter, -1, TimeSpan.FromMilliseconds(300), useRing: false);
                 var frame = new FrameBuilder().Ethernet("02:77:00:00:00:02", "02:77:00:00:00:0a").Tcp(40000, 80, flags: 0x10).Build();

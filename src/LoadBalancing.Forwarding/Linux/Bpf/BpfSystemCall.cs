@@ -17,7 +17,6 @@ internal static unsafe partial class BpfSystemCall
 
     /// <summary><c>BPF_F_MMAPABLE</c>: an array map whose values can be mapped into user space (Linux 5.5).</summary>
     public const uint MapFlagMmapable = 1u << 10;
-    public const int ProgramTypeSocketFilter = 1;
     public const int ProgramTypeSchedClassifier = 3;
     public const int ProgramTypeXdp = 6;
     public const int AttachTypeXdp = 37;
