@@ -365,8 +365,9 @@ internal sealed unsafe class XdpFastPath : IDisposable
     }
 
     /// <summary>
-    /// The reused map's entries that no pass took (the renewed flow was gone before user space saw it): each goes
-    /// into its old flow if that is still listed, and is deleted.
+    /// The reused map's entries that the pass did not take: a listed old flow whose renewal came after the pass read
+    /// its tuple is finished with it; one whose successor the pass has not seen yet stays for the next pass; the
+    /// rest are adopted if never adopted, and deleted.
     /// </summary>
     private void FinishOrphanedRenewals()
     {
@@ -389,13 +390,32 @@ internal sealed unsafe class XdpFastPath : IDisposable
 
         foreach (var k in keys)
         {
-            if (_flows.TryGetValue(k, out var flow))
+            key = k;
+            var listed = _flows.TryGetValue(k, out var flow);
+            if (listed)
             {
-                FinishRenewed(k, flow, replaced: false);
+                FinishRenewed(k, flow!, replaced: false);
             }
 
-            key = k;
-            if (BpfSystemCall.Lookup(reused, &key, &value) && (flow is null || value.Incarnation != flow.Incarnation || flow.Withdrawn))
+            if (!BpfSystemCall.Lookup(reused, &key, &value))
+            {
+                continue; // taken
+            }
+
+            // A successor the pass has not seen yet (renewed after it read the tuple) takes it at the next pass.
+            XdpFlowValue current;
+            if (BpfSystemCall.Lookup(_map, &key, &current) && current.Scheduled != 0 && (!listed || current.Incarnation != flow!.Incarnation))
+            {
+                continue;
+            }
+
+            if (!listed)
+            {
+                // The successor is gone (evicted) and the old flow was never adopted: its connection is, with its counts.
+                AdoptPredecessor(k);
+            }
+
+            if (BpfSystemCall.Lookup(reused, &key, &value))
             {
                 BpfSystemCall.Delete(reused, &key); // no listed flow is its old flow any more
             }
