@@ -415,10 +415,7 @@ internal sealed unsafe class XdpFastPath : IDisposable
                 AdoptPredecessor(k);
             }
 
-            if (BpfSystemCall.Lookup(reused, &key, &value))
-            {
-                BpfSystemCall.Delete(reused, &key); // no listed flow is its old flow any more
-            }
+            BpfSystemCall.Delete(reused, &key); // no listed flow is its old flow any more (a no-op if taken above)
         }
     }
 
@@ -521,25 +518,34 @@ internal sealed unsafe class XdpFastPath : IDisposable
     {
         lock (flow)
         {
-            var k = key;
-            var last = default(XdpFlowValue);
-            var left = _schedule is not null && BpfSystemCall.Lookup(_schedule.ReusedMap, &k, &last) && last.Incarnation == flow.Incarnation;
-            if (flow.Withdrawn || (!left && !replaced))
+            if (flow.Withdrawn || (!FoldLastCounts(key, flow) && !replaced))
             {
                 return;
             }
 
             flow.Withdrawn = true;
-            if (left)
-            {
-                Fold(flow, in last);
-                BpfSystemCall.Delete(_schedule!.ReusedMap, &k);
-            }
-
             _statistics.CountFastPathWithdrawn();
         }
 
         _flows.TryRemove(KeyValuePair.Create(key, flow));
+    }
+
+    /// <summary>
+    /// Folds <paramref name="flow"/>'s last counts from the reused map and deletes them there, if the kernel left them
+    /// (an entry of the flow's incarnation). Call under the flow's lock.
+    /// </summary>
+    private bool FoldLastCounts(XdpFlowKey key, OffloadedFlow flow)
+    {
+        var k = key;
+        XdpFlowValue last;
+        if (_schedule is null || !BpfSystemCall.Lookup(_schedule.ReusedMap, &k, &last) || last.Incarnation != flow.Incarnation)
+        {
+            return false;
+        }
+
+        Fold(flow, in last);
+        BpfSystemCall.Delete(_schedule.ReusedMap, &k);
+        return true;
     }
 
     /// <summary>
@@ -706,13 +712,7 @@ internal sealed unsafe class XdpFastPath : IDisposable
                 // The kernel had just renewed the flow for a reused tuple: its successor goes back (the next pass
                 // adopts it), and this flow's last counts are in the reused map.
                 BpfSystemCall.Update(_map, &key, &value);
-                var k = key;
-                XdpFlowValue last;
-                if (_schedule is not null && BpfSystemCall.Lookup(_schedule.ReusedMap, &k, &last) && last.Incarnation == flow.Incarnation)
-                {
-                    Fold(flow, in last);
-                    BpfSystemCall.Delete(_schedule.ReusedMap, &k);
-                }
+                FoldLastCounts(key, flow);
             }
             else if (found)
             {

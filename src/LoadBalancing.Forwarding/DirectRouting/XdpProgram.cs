@@ -347,21 +347,11 @@ internal static class XdpProgram
          .Load(Size.Word, R4, R0, 4)
          .MoveRegister(R5, R8).ShiftLeft(R5, SynLengthShift)
          .AddRegister(R4, R5)
-         .Store(Size.Word, R10, ValueOffset + XdpFlowValue.ScheduledOffset, R4)
-         .StoreImmediate(Size.Double, R10, ValueOffset + XdpFlowValue.PacketsOffset, 1)
-         .Store(Size.Double, R10, ValueOffset + XdpFlowValue.BytesOffset, R8)
-         .StoreImmediate(Size.Double, R10, ValueOffset + XdpFlowValue.FinsOffset, 0)
-         .StoreImmediate(Size.Double, R10, ValueOffset + XdpFlowValue.ResetsOffset, 0);
-        EmitIncarnation(a);
-        a.LoadMap(R1, flows)
-         .MoveRegister(R2, R10).Add(R2, KeyOffset)
-         .MoveRegister(R3, R10).Add(R3, ValueOffset)
-         .Move(R4, MapUpdateNoExist)
-         .Call(HelperMapUpdateElement)
-         .JumpIf(Condition.NotEqual, R0, 0, "pass")
+         .Store(Size.Word, R10, ValueOffset + XdpFlowValue.ScheduledOffset, R4);
+        EmitNewFlow(a, flows, MapUpdateNoExist);
 
         // Destination MAC := the server's, source MAC := the director's (from the new flow's value).
-         .Label("rewrite")
+        a.Label("rewrite")
          .Load(Size.Word, R4, R10, ValueOffset).Store(Size.Word, R6, 0, R4)
          .Load(Size.Half, R4, R10, ValueOffset + 4).Store(Size.Half, R6, 4, R4)
          .Load(Size.Half, R4, R10, ValueOffset + 6).Store(Size.Half, R6, 6, R4)
@@ -420,24 +410,28 @@ internal static class XdpProgram
          .Load(Size.Word, R4, R7, 8).Store(Size.Word, R10, ValueOffset + 8, R4)
          .MoveRegister(R4, R8).ShiftLeft(R4, SynLengthShift)
          .Or(R4, XdpScheduleRing.StickyId)
-         .Store(Size.Word, R10, ValueOffset + XdpFlowValue.ScheduledOffset, R4)
-         .StoreImmediate(Size.Double, R10, ValueOffset + XdpFlowValue.PacketsOffset, 1)
-         .Store(Size.Double, R10, ValueOffset + XdpFlowValue.BytesOffset, R8)
-         .StoreImmediate(Size.Double, R10, ValueOffset + XdpFlowValue.FinsOffset, 0)
-         .StoreImmediate(Size.Double, R10, ValueOffset + XdpFlowValue.ResetsOffset, 0);
-        EmitIncarnation(a);
-        a.LoadMap(R1, flows)
-         .MoveRegister(R2, R10).Add(R2, KeyOffset)
-         .MoveRegister(R3, R10).Add(R3, ValueOffset)
-         .Move(R4, MapUpdateAny)
-         .Call(HelperMapUpdateElement)
-         .JumpIf(Condition.NotEqual, R0, 0, "pass")
-         .Jump("rewrite");
+         .Store(Size.Word, R10, ValueOffset + XdpFlowValue.ScheduledOffset, R4);
+        EmitNewFlow(a, flows, MapUpdateAny);
+        a.Jump("rewrite");
     }
 
-    /// <summary>The new flow's incarnation (at <see cref="ValueOffset"/>): <c>bpf_ktime_get_ns() | 1</c>, never 0 (a flow user space made).</summary>
-    private static void EmitIncarnation(EbpfAssembler a)
-        => a.Call(HelperKtimeGetNs)
+    /// <summary>
+    /// Completes the new flow's value at <see cref="ValueOffset"/> (MACs and <c>Scheduled</c> written; R8 = the SYN's
+    /// IP length): the SYN counted as its one packet, no FIN or RST, a new incarnation (<c>bpf_ktime_get_ns() | 1</c>,
+    /// never 0, a flow user space made), and puts it into the flow map with <paramref name="flags"/>; a refusal passes.
+    /// </summary>
+    private static void EmitNewFlow(EbpfAssembler a, int flows, int flags)
+        => a.StoreImmediate(Size.Double, R10, ValueOffset + XdpFlowValue.PacketsOffset, 1)
+            .Store(Size.Double, R10, ValueOffset + XdpFlowValue.BytesOffset, R8)
+            .StoreImmediate(Size.Double, R10, ValueOffset + XdpFlowValue.FinsOffset, 0)
+            .StoreImmediate(Size.Double, R10, ValueOffset + XdpFlowValue.ResetsOffset, 0)
+            .Call(HelperKtimeGetNs)
             .Or(R0, 1)
-            .Store(Size.Double, R10, ValueOffset + XdpFlowValue.IncarnationOffset, R0);
+            .Store(Size.Double, R10, ValueOffset + XdpFlowValue.IncarnationOffset, R0)
+            .LoadMap(R1, flows)
+            .MoveRegister(R2, R10).Add(R2, KeyOffset)
+            .MoveRegister(R3, R10).Add(R3, ValueOffset)
+            .Move(R4, flags)
+            .Call(HelperMapUpdateElement)
+            .JumpIf(Condition.NotEqual, R0, 0, "pass");
 }
