@@ -363,8 +363,7 @@ public abstract class KernelSchedulingTests : IDisposable
         Require();
         Run(Syn(40000));
         FastPath.Synchronize();
-        Run(Segment(40000, 0x10));
-        Run(Segment(40000, 0x11));
+        CloseByFin(40000);
         Assert.Equal(Forwarded, Run(Syn(40000)).Verdict);
 
         FastPath.Synchronize();
@@ -375,8 +374,7 @@ public abstract class KernelSchedulingTests : IDisposable
         Assert.Equal(1, Statistics.KernelReused);
 
         // The new connection is a flow of its own in the kernel: its own FIN, and a third reuse, renew it again.
-        Run(Segment(40000, 0x10));
-        Run(Segment(40000, 0x11));
+        CloseByFin(40000);
         Assert.Equal(Forwarded, Run(Syn(40000)).Verdict);
         FastPath.Synchronize();
         Assert.Equal(2, Statistics.KernelReused);
@@ -394,8 +392,7 @@ public abstract class KernelSchedulingTests : IDisposable
         var decision = Connections.ProcessInbound(in packet, service);
         var mac = ServerMac(int.Parse(decision.Destination!.Address.ToString()[^1..], System.Globalization.CultureInfo.InvariantCulture));
         FastPath.OnForwarded(in packet, decision.Connection, mac);
-        Run(Segment(40000, 0x10));
-        Run(Segment(40000, 0x11));
+        CloseByFin(40000);
 
         var (verdict, output) = Run(Syn(40000));
 
@@ -429,11 +426,9 @@ public abstract class KernelSchedulingTests : IDisposable
     {
         Require();
         Run(Syn(40000));
-        Run(Segment(40000, 0x10));
-        Run(Segment(40000, 0x11));
+        CloseByFin(40000);
         Assert.Equal(Forwarded, Run(Syn(40000)).Verdict);
-        Run(Segment(40000, 0x10));
-        Run(Segment(40000, 0x11));
+        CloseByFin(40000);
 
         Assert.Equal(Passed, Run(Syn(40000)).Verdict);
 
@@ -452,8 +447,7 @@ public abstract class KernelSchedulingTests : IDisposable
         Require();
         Run(Syn(40000));
         FastPath.Synchronize();
-        Run(Segment(40000, 0x10));
-        Run(Segment(40000, 0x11));
+        CloseByFin(40000);
         Assert.Equal("SYN_RECV", Find(40000)!.StateName);
 
         var packet = Packet(40000, TcpFlags.Syn);
@@ -487,12 +481,7 @@ public abstract class KernelSchedulingTests : IDisposable
     public void WithdrawingAFlowTheKernelJustRenewed_PutsTheNewFlowBack_AndTheNextPassAdoptsIt()
     {
         Require();
-        Run(Syn(40000));
-        FastPath.Synchronize();
-        var connection = Find(40000)!;
-        Run(Segment(40000, 0x10));
-        Run(Segment(40000, 0x11));
-        var (_, renewed) = Run(Syn(40000));
+        var (connection, renewed) = AdoptedClosedAndRenewed(40000);
 
         // A segment of the old connection that user space handles (a FIN retransmitted with IP options) withdraws
         // the flow it knows: the map holds the renewed one by then.
@@ -511,18 +500,12 @@ public abstract class KernelSchedulingTests : IDisposable
     public void RenewedFlowRenewedAgainBeforeItWasAdopted_BothAreTakenInOrder()
     {
         Require();
-        Run(Syn(40000));
-        FastPath.Synchronize();
-        var connection = Find(40000)!;
-        Run(Segment(40000, 0x10));
-        Run(Segment(40000, 0x11));
-        var (_, renewed) = Run(Syn(40000));
+        var (connection, renewed) = AdoptedClosedAndRenewed(40000);
         var fin = Packet(40000, TcpFlags.Fin | TcpFlags.Ack);
         FastPath.OnForwarded(in fin, connection, MacAddress.Read(renewed.AsSpan(0, 6))); // the old flow leaves the list
 
         // The renewed flow, never adopted, closes and its tuple is reused again: the kernel renews it a second time.
-        Run(Segment(40000, 0x10));
-        Run(Segment(40000, 0x11));
+        CloseByFin(40000);
         Assert.Equal(Forwarded, Run(Syn(40000)).Verdict);
 
         var syn = Packet(40000, TcpFlags.Syn);
@@ -567,6 +550,28 @@ public abstract class KernelSchedulingTests : IDisposable
         => new FrameBuilder().Ethernet(DirectorMac, ClientMac).Tcp(clientPort, 80, flags).Build();
 
     protected (uint Verdict, byte[] Output) Run(byte[] frame) => Run(FastPath, frame);
+
+    /// <summary>The client's ACK, then its FIN: the flow is closed by a FIN after another segment (FIN_WAIT).</summary>
+    private void CloseByFin(ushort clientPort)
+    {
+        Run(Segment(clientPort, 0x10));
+        Run(Segment(clientPort, 0x11));
+    }
+
+    /// <summary>
+    /// A connection the kernel scheduled and user space adopted, closed by the client's FIN, whose tuple the client
+    /// reuses at once: the kernel renews the flow. Returns the old entry and the renewed SYN as forwarded.
+    /// </summary>
+    private (Connection Connection, byte[] Renewed) AdoptedClosedAndRenewed(ushort clientPort)
+    {
+        Run(Syn(clientPort));
+        FastPath.Synchronize();
+        var connection = Find(clientPort)!;
+        CloseByFin(clientPort);
+        var (verdict, renewed) = Run(Syn(clientPort));
+        Assert.Equal(Forwarded, verdict);
+        return (connection, renewed);
+    }
 
     private Connection? Find(ushort clientPort)
         => Connections.Find(ServiceProtocol.Tcp, NetworkAddress.Parse("10.77.0.10"), clientPort, NetworkAddress.Parse(Vip), 80);

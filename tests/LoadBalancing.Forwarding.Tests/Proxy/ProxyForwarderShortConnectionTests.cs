@@ -209,9 +209,12 @@ public sealed class ProxyForwarderShortConnectionTests
         var ct = timeout.Token;
         var connected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var serverReset = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var clientConnected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var backend = new RawBackend("127.0.0.2", async (socket, token) =>
         {
-            await connected.Task.WaitAsync(token);
+            // Also after the client's connect has completed: on a busy machine the proxy's reset of the client could
+            // otherwise reach the client before its connect's completion was read, which then fails with the reset.
+            await Task.WhenAll(connected.Task, clientConnected.Task).WaitAsync(token);
             socket.LingerState = new LingerOption(true, 0);
             socket.Close(); // an RST, delivered on loopback before Close returns
             serverReset.TrySetResult();
@@ -226,6 +229,7 @@ public sealed class ProxyForwarderShortConnectionTests
         var port = ProxyHarness.FreePort();
         var service = harness.Start(ProxyHarness.Service(ServiceProtocol.Tcp, port, SchedulerNames.RoundRobin, ProxyHarness.Server(backend.EndPoint)));
         using var client = await ConnectAsync(IPAddress.Loopback, port, ct);
+        clientConnected.SetResult();
 
         var received = await ReadToEndOrResetAsync(client, ct);
 
