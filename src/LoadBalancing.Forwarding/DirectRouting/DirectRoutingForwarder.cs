@@ -47,17 +47,21 @@ public sealed partial class DirectRoutingForwarder : IAsyncDisposable, IDisposab
     private readonly List<Thread> _workers = [];
     private readonly Lock _filterLock = new();
     private NeighbourResolver? _resolver;
+    private readonly ManualResetEvent _housekeepingStop = new(false);
     private ITimer? _expiry;
-    private Timer? _kernelStatistics;
+    private Thread? _housekeeping;
     private DirectRoutingEngine? _engine;
     private XdpFastPath? _fastPath;
-    private Timer? _fastPathTimer;
-    private Timer? _refillTimer;
     private NetworkAddress[] _virtualAddresses = [];
     private volatile bool _stopping;
     private int _state; // 0 new, 1 started, 2 stopped
 
     private const int MaxXdpFlows = 16 * 1024 * 1024;
+
+    // The published picks are topped up ten times a second (the look-ahead covers four such periods); the rest of
+    // the periodic work runs once a second.
+    private const int RefillPeriodMs = 100;
+    private const int SecondMs = 1000;
 
     /// <summary>Initializes a forwarder; nothing is opened before <see cref="StartAsync"/>.</summary>
     /// <param name="services">The virtual services to forward; changes apply to new connections at once.</param>
@@ -171,24 +175,13 @@ public sealed partial class DirectRoutingForwarder : IAsyncDisposable, IDisposab
         }
 
         _services.Changed += OnServicesChanged;
-        if (_fastPath is not null)
-        {
-            // The kernel's counters are folded in (restarting the timers of flows in use) before each expiry round,
-            // so an entry whose packets all take the fast path never expires while it is active.
-            _fastPathTimer = new Timer(static state => ((DirectRoutingForwarder)state!).SynchronizeFastPath(), this, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
-            if (_fastPath.Schedule is not null)
-            {
-                // The published picks are topped up ten times a second (the look-ahead covers four such periods).
-                _refillTimer = new Timer(static state => ((DirectRoutingForwarder)state!).RefillSchedule(), this, TimeSpan.Zero, TimeSpan.FromMilliseconds(100));
-            }
-        }
-        else if (_options.RunConnectionTableExpiry)
+        if (_fastPath is null && _options.RunConnectionTableExpiry)
         {
             _expiry = Connections.StartExpiryTimer();
         }
 
-        // Once a second, off the data path: what the kernel dropped because a ring was full.
-        _kernelStatistics = new Timer(static state => ((DirectRoutingForwarder)state!).ReadKernelDrops(), this, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+        _housekeeping = new Thread(Housekeep) { IsBackground = true, Name = "lb-dr-housekeeping" };
+        _housekeeping.Start();
 
         foreach (var socket in _sockets)
         {
@@ -240,6 +233,8 @@ public sealed partial class DirectRoutingForwarder : IAsyncDisposable, IDisposab
         }
 
         _stopping = true;
+        _housekeepingStop.Set();
+        _housekeeping?.Join();
         foreach (var worker in _workers)
         {
             worker.Join();
@@ -261,6 +256,7 @@ public sealed partial class DirectRoutingForwarder : IAsyncDisposable, IDisposab
     {
         StopAsync().GetAwaiter().GetResult();
         _neighbours.Dispose();
+        _housekeepingStop.Dispose();
     }
 
     private void Work(PacketSocket socket)
@@ -378,6 +374,41 @@ public sealed partial class DirectRoutingForwarder : IAsyncDisposable, IDisposab
         }
     }
 
+    /// <summary>
+    /// The forwarder's periodic work, on a thread of its own: with the fast path, the picks refilled every
+    /// <see cref="RefillPeriodMs"/>, and once a second the kernel's flow counters folded in (restarting the timers of
+    /// flows in use) before the table's expiry round, so an entry whose packets all take the fast path never expires
+    /// while it is active; in every mode, once a second, what the kernel dropped because a ring was full. Not thread-pool
+    /// timers: each of their callbacks wakes a pool thread, which then spins looking for more work, and that spinning
+    /// was most of an idle director's CPU time (docs/benchmarks.md, stop 15).
+    /// </summary>
+    private void Housekeep()
+    {
+        var refill = _fastPath?.Schedule is not null;
+        var nextSecond = Environment.TickCount64 + SecondMs;
+        while (!_housekeepingStop.WaitOne(refill ? RefillPeriodMs : SecondMs))
+        {
+            if (refill)
+            {
+                RefillSchedule();
+            }
+
+            var now = Environment.TickCount64;
+            if (now < nextSecond)
+            {
+                continue;
+            }
+
+            nextSecond = now + SecondMs;
+            if (_fastPath is not null)
+            {
+                SynchronizeFastPath();
+            }
+
+            ReadKernelDrops();
+        }
+    }
+
     private void ReadKernelDrops()
     {
         lock (_filterLock)
@@ -435,16 +466,10 @@ public sealed partial class DirectRoutingForwarder : IAsyncDisposable, IDisposab
     private void DisposeResources()
     {
         // First: detaching the program sends every frame back to the packet sockets (or, stopped, to the kernel's drop rule).
-        _fastPathTimer?.Dispose();
-        _fastPathTimer = null;
-        _refillTimer?.Dispose();
-        _refillTimer = null;
         _fastPath?.Dispose();
         _fastPath = null;
         _expiry?.Dispose();
         _expiry = null;
-        _kernelStatistics?.Dispose();
-        _kernelStatistics = null;
         _resolver?.Dispose();
         _resolver = null;
         foreach (var socket in _sockets)
