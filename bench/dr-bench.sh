@@ -398,7 +398,11 @@ for v in $VARIANTS; do
   udp=$(col "$v" 7 | median); gen=$(col "$v" 8 | median)
   us=$(awk -v v="$v" '$2 == v && $9 > 0 {print ($10 + $11) * 1e6 / $9}' "$RESULTS" | median)
   pus=$(awk -v v="$v" '$2 == v && $9 > 0 {print $11 * 1e6 / $9}' "$RESULTS" | median)
-  extra=$(awk -v a="$us" -v b="$direct_us" 'BEGIN { printf "%.2f", a - b }')
+  if [ -n "$direct_us" ]; then
+    extra=$(awk -v a="$us" -v b="$direct_us" 'BEGIN { printf "%.2f", a - b }')
+  else
+    extra="n/a (add direct: $(printf '%.2f' "$us") with the sender's own)" # the director's share needs the baseline
+  fi
   [ "$v" = direct ] && extra="0 (baseline $(printf '%.2f' "$direct_us"))"
   [ -z "$us" ] && extra="n/a (no UDP)" && pus=0
   printf '| %s | %.0f | %.0f | %s | %s | %.0f (%.0f) | %s | %.2f |\n' "$v" "$ka" "$cc" "$p50" "$p99" "$udp" "$gen" "$extra" "$pus"

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using LoadBalancing.Connections;
 using LoadBalancing.Forwarding.Linux.Bpf;
 using LoadBalancing.Model;
@@ -270,6 +271,8 @@ internal sealed unsafe class XdpFastPath : IDisposable
     /// withdraws flows whose entry expired or was replaced, whose server was removed (unless removed servers are
     /// drained), or whose server's MAC changed. Called about once a second, before the table's expiry.
     /// </summary>
+    // Runs once a second with a loop over every flow: compiled optimized at once (tiering would run it unoptimized or instrumented for its first 30 calls).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Synchronize()
     {
         lock (_synchronizeLock)
@@ -369,6 +372,8 @@ internal sealed unsafe class XdpFastPath : IDisposable
     /// its tuple is finished with it; one whose successor the pass has not seen yet stays for the next pass; the
     /// rest are adopted if never adopted, and deleted.
     /// </summary>
+    // Runs once a second with a loop over every flow: compiled optimized at once (tiering would run it unoptimized or instrumented for its first 30 calls).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void FinishOrphanedRenewals()
     {
         if (_schedule is null)
@@ -420,6 +425,8 @@ internal sealed unsafe class XdpFastPath : IDisposable
     }
 
     /// <summary>Folds every flow the kernel's map holds (<c>BPF_MAP_LOOKUP_BATCH</c>), marking each with <paramref name="generation"/>.</summary>
+    // Runs once a second with a loop over every flow: compiled optimized at once (tiering would run it unoptimized or instrumented for its first 30 calls).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ReadAllBatched(long generation)
     {
         _batchKeys ??= new XdpFlowKey[BatchSize];
