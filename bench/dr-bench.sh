@@ -116,19 +116,22 @@ sink_count() { # total UDP datagrams the real servers' sinks dropped
   echo "$total"
 }
 
-dir_cpu_ticks() { # utime+stime of every process in the director namespace, in clock ticks
-  # minus the .NET runtime's background JIT thread (".NET Tiered Com"): methods a 1 s timer calls reach their
-  # optimized tier only after ~30 s, inside the measurement; that is warm-up, not work per packet.
-  local t=0 pid task
+dir_cpu_threads() { # FILE: "pid/tid ticks" (utime+stime) of every thread of every process in the director namespace
+  # but the .NET runtime's background JIT thread (".NET Tiered Com"): methods called once a second reach their
+  # optimized tier only after ~30 s, inside the measurement; that is warm-up, not work per packet. Per thread, not
+  # the process's total minus that thread: the runtime ends the JIT thread when it is idle, its time stays in the
+  # process's total, and a subtraction at the end of the window then missed it (up to a second of JIT counted).
+  local pid task
   for pid in $(ip netns pids "$DIR" 2>/dev/null); do
-    [ -r "/proc/$pid/stat" ] || continue
-    t=$((t + $(sed 's/.*) //' "/proc/$pid/stat" | awk '{print $12 + $13}')))
     for task in /proc/"$pid"/task/*; do
-      [ "$(cat "$task/comm" 2>/dev/null)" = ".NET Tiered Com" ] || continue
-      t=$((t - $(sed 's/.*) //' "$task/stat" 2>/dev/null | awk '{print $12 + $13}')))
+      [ "$(cat "$task/comm" 2>/dev/null)" = ".NET Tiered Com" ] && continue
+      echo "$pid/${task##*/} $(sed 's/.*) //' "$task/stat" 2>/dev/null | awk '{print $12 + $13}')"
     done
-  done
-  echo "$t"
+  done >"$1"
+}
+
+dir_cpu_delta() { # BEFORE AFTER → clock ticks the threads alive at AFTER used since BEFORE (all of it for new ones)
+  awk 'NR == FNR { t0[$1] = $2; next } $2 != "" { d += $2 - ($1 in t0 ? t0[$1] : 0) } END { print d + 0 }' "$1" "$2"
 }
 
 vip_drop_rule() {
@@ -348,17 +351,17 @@ udp_flood() { # → forwarded pps (sink count / seconds) and generator pps
 }
 
 udp_paced_cpu() { # → total packets forwarded, sender CPU s, director-namespace CPU s
-  local before after d0 d1 hz t
+  local before after hz t
   hz=$(getconf CLK_TCK)
   before=$(sink_count)
-  d0=$(dir_cpu_ticks)
+  dir_cpu_threads "$WORK/cpu0"
   local TIMEFORMAT='%U %S'
   t=$( { time nsx "$CLI" "$WORK/udpgen" -i eth0 -s "$MAC_CLI" -d "$TARGET_MAC" -S 10.77.0.10 -D "$TARGET_IP" \
       -p "$UDP_PORT" -f 256 -l 60 -t "$D" -b 32 -r "$PPS" >/dev/null; } 2>&1 )
   sleep 0.3
-  d1=$(dir_cpu_ticks)
+  dir_cpu_threads "$WORK/cpu1"
   after=$(sink_count)
-  echo "$((after - before)) $(echo "$t" | awk '{print $1 + $2}') $(awk -v a="$d0" -v b="$d1" -v hz="$hz" 'BEGIN { print (b - a) / hz }')"
+  echo "$((after - before)) $(echo "$t" | awk '{print $1 + $2}') $(awk -v d="$(dir_cpu_delta "$WORK/cpu0" "$WORK/cpu1")" -v hz="$hz" 'BEGIN { print d / hz }')"
 }
 
 warm() { # a request, 2 s of load and a few datagrams: ARP/neighbour entries warm, a JIT-compiled forwarder past its tiering
