@@ -46,8 +46,8 @@ public sealed partial class DirectRoutingForwarder : IAsyncDisposable, IDisposab
     private readonly List<PacketSocket> _sockets = [];
     private readonly List<Thread> _workers = [];
     private readonly Lock _filterLock = new();
-    private NeighbourResolver? _resolver;
     private readonly ManualResetEvent _housekeepingStop = new(false);
+    private NeighbourResolver? _resolver;
     private ITimer? _expiry;
     private Thread? _housekeeping;
     private DirectRoutingEngine? _engine;

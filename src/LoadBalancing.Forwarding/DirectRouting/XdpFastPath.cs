@@ -271,7 +271,7 @@ internal sealed unsafe class XdpFastPath : IDisposable
     /// withdraws flows whose entry expired or was replaced, whose server was removed (unless removed servers are
     /// drained), or whose server's MAC changed. Called about once a second, before the table's expiry.
     /// </summary>
-    // Runs once a second with a loop over every flow: compiled optimized at once (tiering would run it unoptimized or instrumented for its first 30 calls).
+    // Once a second, over every flow: optimized at once (tiering would run it unoptimized for its first 30 calls).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Synchronize()
     {
@@ -372,7 +372,7 @@ internal sealed unsafe class XdpFastPath : IDisposable
     /// its tuple is finished with it; one whose successor the pass has not seen yet stays for the next pass; the
     /// rest are adopted if never adopted, and deleted.
     /// </summary>
-    // Runs once a second with a loop over every flow: compiled optimized at once (tiering would run it unoptimized or instrumented for its first 30 calls).
+    // Once a second, over every flow: optimized at once (tiering would run it unoptimized for its first 30 calls).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void FinishOrphanedRenewals()
     {
@@ -425,7 +425,7 @@ internal sealed unsafe class XdpFastPath : IDisposable
     }
 
     /// <summary>Folds every flow the kernel's map holds (<c>BPF_MAP_LOOKUP_BATCH</c>), marking each with <paramref name="generation"/>.</summary>
-    // Runs once a second with a loop over every flow: compiled optimized at once (tiering would run it unoptimized or instrumented for its first 30 calls).
+    // Once a second, over every flow: optimized at once (tiering would run it unoptimized for its first 30 calls).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ReadAllBatched(long generation)
     {

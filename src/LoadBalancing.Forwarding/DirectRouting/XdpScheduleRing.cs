@@ -297,7 +297,7 @@ internal sealed unsafe class XdpScheduleRing : IDisposable
     /// Tops every ring up to its look-ahead (and rebuilds those whose servers changed without a table event, such
     /// as a MAC). Called every <c>100 ms</c>.
     /// </summary>
-    // Runs ten times a second: compiled optimized at once (tiering would run it unoptimized or instrumented for its first 30 calls).
+    // Ten times a second: optimized at once (tiering would run it unoptimized for its first 30 calls).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Refill()
     {
@@ -430,7 +430,7 @@ internal sealed unsafe class XdpScheduleRing : IDisposable
     }
 
     /// <summary>Publishes picks up to the look-ahead: writes the entries, then the count.</summary>
-    // Runs ten times a second: compiled optimized at once (tiering would run it unoptimized or instrumented for its first 30 calls).
+    // Ten times a second: optimized at once (tiering would run it unoptimized for its first 30 calls).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Fill(int index)
     {
