@@ -4,7 +4,8 @@
 #
 #   bench/dr-bench.sh [-d SECONDS] [-r ROUNDS] [-p PPS] [-v "direct kernel ..."]
 #   (LB_LABHOST=path/to/lb-labhost.dll skips its build; LB_LABHOST_ENV="NAME=value ..." adds to its environment;
-#    LB_LABHOST_B=path/to/another/lb-labhost.dll enables the variant lbproxyb, for an interleaved A/B of two builds)
+#    LB_LABHOST_B=path/to/another/lb-labhost.dll enables the variants lbproxyb and lbtcb, for an interleaved A/B of two builds;
+#    LB_BENCH_PERF=DIR records a system-wide perf profile of each close run as DIR/perf-VARIANT-ROUND.data)
 #
 #   -d  seconds per load (default 5; every load is bounded by it)     -r  rounds, variants interleaved (default 3)
 #   -p  paced UDP rate for the CPU measurement (default 25000 pps)    -v  variants to run (default: all, in order)
@@ -29,11 +30,13 @@
 #   lbtcu     lbtc with every SYN scheduled in user space (--kernel-scheduling off), as before kernel scheduling
 #   lbproxy   our userspace proxy (lb-labhost --mode proxy)
 #   lbproxyb  the same with the build in LB_LABHOST_B (e.g. main's build as lbproxy, a branch's as lbproxyb)
+#   lbtcb     lbtc with the build in LB_LABHOST_B
 # Measures, per variant and round: wrk keep-alive req/s (64 connections); wrk "Connection: close" req/s = new
 # connections/s with p50/p99 latency; UDP 64-byte frames (udpgen, 256 flows, as fast as it can) forwarded per second,
 # counted by an nftables sink rule on the real servers; and at a paced UDP load, the CPU time per packet of the
 # sender (which, without IRQ time accounting, carries the softirq work along the path) plus every process in the
-# director namespace, minus the same for "direct": the director's share, in µs per packet.
+# director namespace, minus the same for "direct": the director's share, in µs per packet. Also the CPU time of the
+# director namespace's processes during the close run, per new connection (0 where the director is the kernel).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -293,11 +296,11 @@ CFG
       start_labhost dr --xdp tc --kernel-scheduling off ;;
     lbproxy)
       start_labhost proxy ;;
-    lbproxyb)
-      [ -n "${LB_LABHOST_B:-}" ] || { echo "lbproxyb needs LB_LABHOST_B=path/to/lb-labhost.dll" >&2; exit 2; }
+    lbproxyb | lbtcb)
+      [ -n "${LB_LABHOST_B:-}" ] || { echo "$1 needs LB_LABHOST_B=path/to/lb-labhost.dll" >&2; exit 2; }
       local labhost_a=$LABHOST
       LABHOST=$LB_LABHOST_B
-      start_labhost proxy
+      if [ "$1" = lbtcb ]; then vip_drop_rule; start_labhost dr --xdp tc; else start_labhost proxy; fi
       LABHOST=$labhost_a ;;
     *) echo "unknown variant $1" >&2; exit 2 ;;
   esac
@@ -316,7 +319,7 @@ stop_variant() {
       nsx "$DIR" sysctl -qw net.ipv4.ip_forward=0
       for i in 1 2; do ip -n "$P-rs$i" route del 10.77.0.10/32 via "$DIR_IP" || true; done ;;
     haproxy | nginx) stop_proxy ;;
-    lbdr | lbxdpg | lbtc | lbtcu) stop_labhost; nsx "$DIR" nft delete table netdev "${P}_vip" ;;
+    lbdr | lbxdpg | lbtc | lbtcu | lbtcb) stop_labhost; nsx "$DIR" nft delete table netdev "${P}_vip" ;;
     lbxdp) stop_labhost; stop_peer_pass; nsx "$DIR" nft delete table netdev "${P}_vip" ;;
     lbproxy | lbproxyb) stop_labhost ;;
   esac
@@ -378,11 +381,20 @@ for round in $(seq "$ROUNDS"); do
     start_variant "$v"
     warm
     read -r ka _ _ < <(wrk_run)
+    if [ -n "${LB_BENCH_PERF:-}" ]; then # a system-wide profile of the close run
+      mkdir -p "$LB_BENCH_PERF"
+      perf record -a -g -e cpu-clock -F 999 -o "$LB_BENCH_PERF/perf-$v-$round.data" -- sleep "$D" >/dev/null 2>&1 &
+      perf_pid=$!
+    fi
+    dir_cpu_threads "$WORK/cc0"
     read -r cc p50 p99 < <(wrk_run -H "Connection: close")
+    dir_cpu_threads "$WORK/cc1"
+    cc_cpu=$(awk -v d="$(dir_cpu_delta "$WORK/cc0" "$WORK/cc1")" -v hz="$(getconf CLK_TCK)" 'BEGIN { print d / hz }')
+    [ -z "${perf_pid:-}" ] || wait "$perf_pid" || true
     read -r udp gen < <(udp_flood)
     read -r pk cpu_gen cpu_dir < <(udp_paced_cpu)
     stop_variant
-    echo "$round $v $ka $cc $p50 $p99 $udp $gen $pk $cpu_gen $cpu_dir" | tee -a "$RESULTS" >&2
+    echo "$round $v $ka $cc $p50 $p99 $udp $gen $pk $cpu_gen $cpu_dir $cc_cpu" | tee -a "$RESULTS" >&2
   done
 done
 
@@ -393,14 +405,15 @@ direct_us=$(awk '$2 == "direct" && $9 > 0 {print ($10 + $11) * 1e6 / $9}' "$RESU
 echo
 echo "Machine: $(nproc) cores, $(uname -r); $ROUNDS rounds interleaved, median shown; $D s per load; paced UDP $PPS pps."
 echo
-echo "| Variant | keep-alive req/s | new conn/s | p50 (each round) | p99 (each round) | UDP 64 B fwd pps (sent pps) | director CPU µs/pkt | director-ns processes µs/pkt |"
-echo "|---|---|---|---|---|---|---|---|"
+echo "| Variant | keep-alive req/s | new conn/s | p50 (each round) | p99 (each round) | UDP 64 B fwd pps (sent pps) | director CPU µs/pkt | director-ns processes µs/pkt | director-ns processes µs/conn |"
+echo "|---|---|---|---|---|---|---|---|---|"
 for v in $VARIANTS; do
   ka=$(col "$v" 3 | median); cc=$(col "$v" 4 | median)
   p50=$(col "$v" 5 | paste -sd/); p99=$(col "$v" 6 | paste -sd/) # every round's, as wrk prints them
   udp=$(col "$v" 7 | median); gen=$(col "$v" 8 | median)
   us=$(awk -v v="$v" '$2 == v && $9 > 0 {print ($10 + $11) * 1e6 / $9}' "$RESULTS" | median)
   pus=$(awk -v v="$v" '$2 == v && $9 > 0 {print $11 * 1e6 / $9}' "$RESULTS" | median)
+  cus=$(awk -v v="$v" -v d="$D" '$2 == v && $4 > 0 {print $12 * 1e6 / ($4 * d)}' "$RESULTS" | median)
   if [ -n "$direct_us" ]; then
     extra=$(awk -v a="$us" -v b="$direct_us" 'BEGIN { printf "%.2f", a - b }')
   else
@@ -408,8 +421,8 @@ for v in $VARIANTS; do
   fi
   [ "$v" = direct ] && extra="0 (baseline $(printf '%.2f' "$direct_us"))"
   [ -z "$us" ] && extra="n/a (no UDP)" && pus=0
-  printf '| %s | %.0f | %.0f | %s | %s | %.0f (%.0f) | %s | %.2f |\n' "$v" "$ka" "$cc" "$p50" "$p99" "$udp" "$gen" "$extra" "$pus"
+  printf '| %s | %.0f | %.0f | %s | %s | %.0f (%.0f) | %s | %.2f | %.1f |\n' "$v" "$ka" "$cc" "$p50" "$p99" "$udp" "$gen" "$extra" "$pus" "${cus:-0}"
 done
 echo
-echo "Raw rows (round variant ka_rps close_rps p50 p99 udp_fwd_pps udp_sent_pps paced_pkts sender_cpu_s dirns_cpu_s):"
+echo "Raw rows (round variant ka_rps close_rps p50 p99 udp_fwd_pps udp_sent_pps paced_pkts sender_cpu_s dirns_cpu_s close_dirns_cpu_s):"
 sed 's/^/    /' "$RESULTS"

@@ -20,6 +20,7 @@ public sealed class Connection
     private readonly Lock _lock = new();
     private ConnectionFlags _flags;
     private byte _state;
+    private bool _removed;
     private long _expiresMilliseconds;
     private int _controlCount;
     private HandshakeProgress _handshake;
@@ -137,7 +138,17 @@ public sealed class Connection
     internal int ControlCount => Volatile.Read(ref _controlCount);
 
     /// <summary>Gets or sets a value indicating whether the entry has expired and been unbound.</summary>
-    internal bool IsDead { get; set; }
+    internal bool IsDead
+    {
+        get => _removed;
+        set => Volatile.Write(ref _removed, value);
+    }
+
+    /// <summary>
+    /// Gets a value indicating whether the entry has left its table: it expired, or a new connection took its tuple.
+    /// An entry never comes back; a forwarder that keeps a reference (a kernel fast path's flow) drops it then.
+    /// </summary>
+    public bool IsRemoved => Volatile.Read(ref _removed);
 
     /// <inheritdoc/>
     public override string ToString()

@@ -38,6 +38,7 @@ internal sealed unsafe class XdpFastPath : IDisposable
     private readonly Lock _synchronizeLock = new();
     private readonly Lock _adoptLock = new();
     private readonly XdpScheduleRing? _schedule;
+    private readonly List<KeyValuePair<XdpFlowKey, OffloadedFlow>> _stale = []; // found by the batch pass (Synchronize's)
 
     // Synchronize's state (under _synchronizeLock): the round number, and the batch buffers.
     private const int BatchSize = 1024;
@@ -290,6 +291,11 @@ internal sealed unsafe class XdpFastPath : IDisposable
             var value = default(XdpFlowValue);
             foreach (var (key, flow) in _flows)
             {
+                if (flow.CheckedGeneration == generation)
+                {
+                    continue; // folded and checked by the batch pass
+                }
+
                 var k = key;
                 bool present, renewed = false;
                 lock (flow)
@@ -317,14 +323,7 @@ internal sealed unsafe class XdpFastPath : IDisposable
                     continue;
                 }
 
-                var entry = flow.Connection;
-                var current = _connections.Find(flow.Protocol, entry.ClientAddress, entry.ClientPort, entry.VirtualAddress, entry.VirtualPort);
-                var stale = !present
-                    || (flow.Closed && ++flow.ClosedRounds > ClosedFlowRounds)
-                    || current != flow.Connection
-                    || (!_drainRemoved && !flow.Connection.Destination.IsAvailable)
-                    || (_neighbours.TryGetMac(flow.Connection.DestinationAddress, out var mac) && mac != flow.Server);
-                if (stale)
+                if (!present || IsStale(flow))
                 {
                     // A flow evicted by the LRU is simply gone: its packets reach user space, which offers it again.
                     Withdraw(key, flow);
@@ -333,6 +332,20 @@ internal sealed unsafe class XdpFastPath : IDisposable
 
             FinishOrphanedRenewals();
         }
+    }
+
+    /// <summary>
+    /// Whether a flow the kernel holds must leave it: closed for <see cref="ClosedFlowRounds"/> passes (this call
+    /// counts one), its entry removed from the table (expired or replaced), its server removed (unless removed
+    /// servers are drained), or its server's MAC changed. Once per pass and flow, on the synchronizing thread.
+    /// </summary>
+    private bool IsStale(OffloadedFlow flow)
+    {
+        var connection = flow.Connection;
+        return (flow.Closed && ++flow.ClosedRounds > ClosedFlowRounds)
+            || connection.IsRemoved
+            || (!_drainRemoved && !connection.Destination.IsAvailable)
+            || (_neighbours.TryGetMac(connection.DestinationAddress, out var mac) && mac != flow.Server);
     }
 
     /// <summary>
@@ -459,13 +472,21 @@ internal sealed unsafe class XdpFastPath : IDisposable
                     }
                     else
                     {
+                        var stale = false;
                         lock (flow)
                         {
                             if (!flow.Withdrawn)
                             {
                                 Fold(flow, in _batchValues[i]);
                                 flow.SeenGeneration = generation;
+                                flow.CheckedGeneration = generation;
+                                stale = IsStale(flow);
                             }
+                        }
+
+                        if (stale)
+                        {
+                            _stale.Add(KeyValuePair.Create(_batchKeys[i], flow));
                         }
                     }
                 }
@@ -478,6 +499,14 @@ internal sealed unsafe class XdpFastPath : IDisposable
             // else (a bucket fuller than a batch: ENOSPC) leaves this round's unseen flows to that path too.
             _batchLookup = ex.Errno != 22;
         }
+
+        // Withdrawn after the walk, so that the map does not change under the batch's position.
+        foreach (var (key, flow) in _stale)
+        {
+            Withdraw(key, flow);
+        }
+
+        _stale.Clear();
     }
 
     public void Dispose()
@@ -788,6 +817,9 @@ internal sealed unsafe class XdpFastPath : IDisposable
 
         /// <summary>Gets or sets the synchronization round whose batch pass last saw the flow in the kernel's map.</summary>
         public long SeenGeneration { get; set; }
+
+        /// <summary>Gets or sets the synchronization round whose batch pass last folded and checked the flow.</summary>
+        public long CheckedGeneration { get; set; }
 
         /// <summary>Gets or sets a value indicating whether the kernel forwarded a FIN or RST of the flow (folded).</summary>
         public bool Closed { get; set; }
