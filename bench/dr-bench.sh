@@ -4,7 +4,8 @@
 #
 #   bench/dr-bench.sh [-d SECONDS] [-r ROUNDS] [-p PPS] [-v "direct kernel ..."]
 #   (LB_LABHOST=path/to/lb-labhost.dll skips its build; LB_LABHOST_ENV="NAME=value ..." adds to its environment;
-#    LB_LABHOST_B=path/to/another/lb-labhost.dll enables the variants lbproxyb and lbtcb, for an interleaved A/B of two builds;
+#    LB_LABHOST_B=path/to/another/lb-labhost.dll enables the variants lbproxyb and lbtcb, for an interleaved A/B of two builds,
+#    with LB_LABHOST_B_ENV="NAME=value ..." added to the B build's environment only;
 #    LB_BENCH_PERF=DIR records a system-wide perf profile of each close run as DIR/perf-VARIANT-ROUND.data)
 #
 #   -d  seconds per load (default 5; every load is bounded by it)     -r  rounds, variants interleaved (default 3)
@@ -298,10 +299,10 @@ CFG
       start_labhost proxy ;;
     lbproxyb | lbtcb)
       [ -n "${LB_LABHOST_B:-}" ] || { echo "$1 needs LB_LABHOST_B=path/to/lb-labhost.dll" >&2; exit 2; }
-      local labhost_a=$LABHOST
-      LABHOST=$LB_LABHOST_B
+      local labhost_a=$LABHOST env_a=${LB_LABHOST_ENV:-}
+      LABHOST=$LB_LABHOST_B LB_LABHOST_ENV="$env_a ${LB_LABHOST_B_ENV:-}"
       if [ "$1" = lbtcb ]; then vip_drop_rule; start_labhost dr --xdp tc; else start_labhost proxy; fi
-      LABHOST=$labhost_a ;;
+      LABHOST=$labhost_a LB_LABHOST_ENV=$env_a ;;
     *) echo "unknown variant $1" >&2; exit 2 ;;
   esac
 }
