@@ -73,16 +73,21 @@ internal sealed unsafe class XdpFastPath : IDisposable
     }
 
     /// <summary>Counts the entries in the kernel's flow map by walking its keys (diagnostics and tests; not atomic).</summary>
-    public int CountKernelFlows()
+    public int CountKernelFlows() => CountKeys(_map);
+
+    /// <summary>Counts the renewals whose old flow's counts wait in the reused map (tests; 0 without kernel scheduling).</summary>
+    public int CountPendingRenewals() => _schedule is null ? 0 : CountKeys(_schedule.ReusedMap);
+
+    private static int CountKeys(SafeFileDescriptor map)
     {
         XdpFlowKey key, next;
         var count = 0;
-        var found = BpfSystemCall.GetNextKey(_map, null, &next);
+        var found = BpfSystemCall.GetNextKey(map, null, &next);
         while (found && count < int.MaxValue)
         {
             count++;
             key = next;
-            found = BpfSystemCall.GetNextKey(_map, &key, &next);
+            found = BpfSystemCall.GetNextKey(map, &key, &next);
         }
 
         return count;
@@ -580,8 +585,31 @@ internal sealed unsafe class XdpFastPath : IDisposable
         }
 
         Fold(flow, in last);
-        BpfSystemCall.Delete(_schedule.ReusedMap, &k);
+        TakeReused(k, ref last);
+        Fold(flow, in last); // what a renewal of the renewed flow added meanwhile
         return true;
+    }
+
+    /// <summary>
+    /// Deletes the reused map's entry for <paramref name="key"/>, with the counts it holds at that moment in
+    /// <paramref name="value"/> (the kernel adds the counts of a flow renewed again to a pending entry, so an entry
+    /// read before may have grown). On kernels before 5.14 (no lookup-and-delete for hash maps) it is deleted as read.
+    /// </summary>
+    private void TakeReused(XdpFlowKey key, ref XdpFlowValue value)
+    {
+        var k = key;
+        XdpFlowValue last;
+        try
+        {
+            if (BpfSystemCall.LookupAndDelete(_schedule!.ReusedMap, &k, &last) && last.Incarnation == value.Incarnation)
+            {
+                value = last;
+            }
+        }
+        catch (BpfException)
+        {
+            BpfSystemCall.Delete(_schedule!.ReusedMap, &k);
+        }
     }
 
     /// <summary>
@@ -598,8 +626,8 @@ internal sealed unsafe class XdpFastPath : IDisposable
             return;
         }
 
-        BpfSystemCall.Delete(_schedule.ReusedMap, &k);
-        Adopt(key, in last, generation: 0);
+        TakeReused(key, ref last);
+        Adopt(key, in last, generation: 0, predecessor: true);
         if (_flows.TryGetValue(key, out var predecessor) && predecessor.Incarnation == last.Incarnation)
         {
             FinishRenewed(key, predecessor, replaced: true);
@@ -611,9 +639,10 @@ internal sealed unsafe class XdpFastPath : IDisposable
     /// that SYN to the pick's server, and folds the packets after it. A flow the kernel renewed for a reused tuple
     /// (<see cref="XdpScheduleRing.StickyId"/>) kept the old connection's server, <paramref name="previous"/> (or the
     /// tuple's entry's). A flow whose id or entry cannot be taken is removed from the kernel (its next packets reach
-    /// user space, which finds no entry for them).
+    /// user space, which finds no entry for them). <paramref name="predecessor"/>: the value is a replaced flow's last
+    /// one, from the reused map; otherwise it was read from the flow map, and may be older than a renewal.
     /// </summary>
-    private void Adopt(XdpFlowKey key, in XdpFlowValue value, long generation, RealServerState? previous = null)
+    private void Adopt(XdpFlowKey key, in XdpFlowValue value, long generation, RealServerState? previous = null, bool predecessor = false)
     {
         lock (_adoptLock)
         {
@@ -632,6 +661,10 @@ internal sealed unsafe class XdpFastPath : IDisposable
                 if (previous is null)
                 {
                     AdoptPredecessor(key);
+                    if (!predecessor && RenewedSinceRead(key, in value))
+                    {
+                        return; // its counts went to its predecessor's pending ones, just folded
+                    }
                 }
 
                 destination = previous ?? _connections.Find(ServiceProtocol.Tcp, ClientAddress(key), BinaryPrimitives.ReverseEndianness(key.SourcePort), VirtualAddress(key), BinaryPrimitives.ReverseEndianness(key.DestinationPort))?.Destination;
@@ -693,6 +726,23 @@ internal sealed unsafe class XdpFastPath : IDisposable
                 _statistics.CountKernelScheduled();
             }
         }
+    }
+
+    /// <summary>
+    /// Whether the kernel renewed the flow read as <paramref name="value"/> (a batch's value, up to a second old) and
+    /// added its counts to a renewal of the tuple that was still pending, rather than to a pending entry of its own:
+    /// the map holds another incarnation, and the reused map holds none of this one.
+    /// </summary>
+    private bool RenewedSinceRead(XdpFlowKey key, in XdpFlowValue value)
+    {
+        var k = key;
+        XdpFlowValue current;
+        if (!BpfSystemCall.Lookup(_map, &k, &current) || current.Incarnation == value.Incarnation)
+        {
+            return false;
+        }
+
+        return !BpfSystemCall.Lookup(_schedule!.ReusedMap, &k, &current) || current.Incarnation != value.Incarnation;
     }
 
     private static NetworkAddress ClientAddress(XdpFlowKey key) => NetworkAddress.FromIPv4(BinaryPrimitives.ReverseEndianness(key.SourceAddress));

@@ -363,9 +363,10 @@ internal static class XdpProgram
     /// the tuple of a connection it closed. When the old flow was closed by a FIN alone after at least one other
     /// segment, user space's fold makes its entry FIN_WAIT, where IPVS (<c>conn_reuse_mode</c> 1) keeps the tuple
     /// on its server: the kernel then renews the flow for the same server. The old flow's last counts go to the
-    /// reused map (<c>BPF_NOEXIST</c>: one pending renewal per tuple), and the new flow carries
-    /// <see cref="XdpScheduleRing.StickyId"/>, the SYN counted, and a new incarnation. Anything else (a
-    /// retransmission, an RST, a service no longer scheduled in the kernel, a renewal still pending) goes to user space.
+    /// reused map (one pending renewal per tuple: a flow renewed again before user space took it adds its counts to
+    /// the pending ones), and the new flow carries <see cref="XdpScheduleRing.StickyId"/>, the SYN counted, and a new
+    /// incarnation. Anything else (a retransmission, an RST, a service no longer scheduled in the kernel) goes to
+    /// user space.
     /// </summary>
     private static void EmitReuse(EbpfAssembler a, int flows, XdpScheduleMaps maps)
     {
@@ -402,9 +403,20 @@ internal static class XdpProgram
          .MoveRegister(R3, R7)
          .Move(R4, MapUpdateNoExist)
          .Call(HelperMapUpdateElement)
-         .JumpIf(Condition.NotEqual, R0, 0, "pass")
+         .JumpIf(Condition.Equal, R0, 0, "reuse-new")
+
+        // A renewal of the tuple is still pending (the old flow is itself a renewal user space has not taken yet): its
+        // counts join the pending ones. It was the same entry's connection on the same server, so user space folds
+        // them all into that entry, before the new flow's SYN.
+         .CallMapLookup(maps.Reused, KeyOffset)
+         .JumpIf(Condition.Equal, R0, 0, "pass")
+         .Load(Size.Double, R4, R7, XdpFlowValue.PacketsOffset).AtomicAdd64(R0, XdpFlowValue.PacketsOffset, R4)
+         .Load(Size.Double, R4, R7, XdpFlowValue.BytesOffset).AtomicAdd64(R0, XdpFlowValue.BytesOffset, R4)
+         .Load(Size.Double, R4, R7, XdpFlowValue.FinsOffset).AtomicAdd64(R0, XdpFlowValue.FinsOffset, R4)
+         .Load(Size.Double, R4, R7, XdpFlowValue.ResetsOffset).AtomicAdd64(R0, XdpFlowValue.ResetsOffset, R4)
 
         // The new flow: the same MACs, the sticky id | SYN length << 16, one packet.
+         .Label("reuse-new")
          .Load(Size.Word, R4, R7, 0).Store(Size.Word, R10, ValueOffset, R4)
          .Load(Size.Word, R4, R7, 4).Store(Size.Word, R10, ValueOffset + 4, R4)
          .Load(Size.Word, R4, R7, 8).Store(Size.Word, R10, ValueOffset + 8, R4)

@@ -56,6 +56,35 @@ public sealed class ConnectionTableExpiryTests
     }
 
     [Fact]
+    public void IsRemoved_AfterExpiry_True()
+    {
+        var t = new TestConnections();
+        var service = t.Service(servers: Server("10.0.0.1"));
+        var connection = t.In(Tcp("203.0.113.1", 40000, TcpFlags.Syn), service).Connection!;
+
+        t.Elapse(59);
+        Assert.False(connection.IsRemoved);
+        t.Elapse(1);
+        Assert.True(connection.IsRemoved);
+    }
+
+    [Fact]
+    public void IsRemoved_TupleTakenByANewConnection_OldTrueNewFalse()
+    {
+        var t = new TestConnections();
+        var service = t.Service(servers: Server("10.0.0.1"));
+        var old = t.In(Tcp("203.0.113.1", 40000, TcpFlags.Syn), service).Connection!;
+        t.In(Tcp("203.0.113.1", 40000, TcpFlags.Ack), service);
+        t.In(Tcp("203.0.113.1", 40000, TcpFlags.Rst), service); // CLOSE: a new SYN on the tuple schedules anew
+
+        var renewed = t.In(Tcp("203.0.113.1", 40000, TcpFlags.Syn), service).Connection!;
+
+        Assert.NotSame(old, renewed);
+        Assert.True(old.IsRemoved);
+        Assert.False(renewed.IsRemoved);
+    }
+
+    [Fact]
     public void GetEntries_ListsStateExpiryAndEndpoints()
     {
         var t = new TestConnections();

@@ -422,7 +422,7 @@ public abstract class KernelSchedulingTests : IDisposable
     }
 
     [Fact]
-    public void SecondReuseBeforeTheFirstWasTaken_PassesToUserSpace_WhichFindsTheEntryInFinWait()
+    public void SecondReuseBeforeTheFirstWasTaken_RenewedAgain_BothClosedConnectionsCountedOnceInTheEntry()
     {
         Require();
         Run(Syn(40000));
@@ -430,15 +430,38 @@ public abstract class KernelSchedulingTests : IDisposable
         Assert.Equal(Forwarded, Run(Syn(40000)).Verdict);
         CloseByFin(40000);
 
-        Assert.Equal(Passed, Run(Syn(40000)).Verdict);
+        var third = Run(Syn(40000));
 
-        // User space reconciles before it decides: both flows taken, the renewed one's FIN folded.
+        Assert.Equal(Forwarded, third.Verdict);
+        Assert.Equal(1L, FastPath.Schedule!.ReadCounters(0).Head); // renewals take no pick
+        FastPath.Synchronize();
+        var connection = Find(40000)!;
+        Assert.Equal("SYN_RECV", connection.StateName); // the third connection's SYN, after the others' FINs
+        Assert.Equal(7, connection.Destination.Statistics.InPackets); // 3 + 3 + the SYN, none twice
+        Assert.Equal(1, Statistics.KernelScheduled);
+        Assert.Equal(1, Statistics.KernelReused); // the second connection lived and closed between two rounds
+        Assert.Equal(0, FastPath.CountPendingRenewals());
+    }
+
+    [Fact]
+    public void SecondReuseBeforeTheFirstWasTaken_AUserSpaceSynReconcilesAll_AndFindsTheEntryInFinWait()
+    {
+        Require();
+        Run(Syn(40000));
+        CloseByFin(40000);
+        Run(Syn(40000));
+        CloseByFin(40000);
+        Run(Syn(40000));
+        CloseByFin(40000);
+
+        // A retransmitted SYN of the third connection, say, reaches user space: it reconciles before it decides.
         var packet = Packet(40000, TcpFlags.Syn);
         FastPath.ReconcileSyn(in packet, scheduledInKernel: true);
+
         var connection = Find(40000)!;
         Assert.Equal("FIN_WAIT", connection.StateName);
-        Assert.Equal(6, connection.Destination.Statistics.InPackets);
-        Assert.Equal(1, Statistics.KernelReused);
+        Assert.Equal(9, connection.Destination.Statistics.InPackets);
+        Assert.Equal(0, FastPath.CountPendingRenewals());
     }
 
     [Fact]
