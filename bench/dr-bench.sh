@@ -134,8 +134,9 @@ dir_cpu_threads() { # FILE: "pid/tid ticks" (utime+stime) of every thread of eve
   done >"$1"
 }
 
-dir_cpu_delta() { # BEFORE AFTER → clock ticks the threads alive at AFTER used since BEFORE (all of it for new ones)
-  awk 'NR == FNR { t0[$1] = $2; next } $2 != "" { d += $2 - ($1 in t0 ? t0[$1] : 0) } END { print d + 0 }' "$1" "$2"
+dir_cpu_seconds() { # BEFORE AFTER → CPU seconds the threads alive at AFTER used since BEFORE (all of it for new ones)
+  awk -v hz="$(getconf CLK_TCK)" 'NR == FNR { t0[$1] = $2; next } $2 != "" { d += $2 - ($1 in t0 ? t0[$1] : 0) }
+    END { print d / hz }' "$1" "$2"
 }
 
 vip_drop_rule() {
@@ -355,8 +356,7 @@ udp_flood() { # → forwarded pps (sink count / seconds) and generator pps
 }
 
 udp_paced_cpu() { # → total packets forwarded, sender CPU s, director-namespace CPU s
-  local before after hz t
-  hz=$(getconf CLK_TCK)
+  local before after t
   before=$(sink_count)
   dir_cpu_threads "$WORK/cpu0"
   local TIMEFORMAT='%U %S'
@@ -365,7 +365,7 @@ udp_paced_cpu() { # → total packets forwarded, sender CPU s, director-namespac
   sleep 0.3
   dir_cpu_threads "$WORK/cpu1"
   after=$(sink_count)
-  echo "$((after - before)) $(echo "$t" | awk '{print $1 + $2}') $(awk -v d="$(dir_cpu_delta "$WORK/cpu0" "$WORK/cpu1")" -v hz="$hz" 'BEGIN { print d / hz }')"
+  echo "$((after - before)) $(echo "$t" | awk '{print $1 + $2}') $(dir_cpu_seconds "$WORK/cpu0" "$WORK/cpu1")"
 }
 
 warm() { # a request, 2 s of load and a few datagrams: ARP/neighbour entries warm, a JIT-compiled forwarder past its tiering
@@ -390,7 +390,7 @@ for round in $(seq "$ROUNDS"); do
     dir_cpu_threads "$WORK/cc0"
     read -r cc p50 p99 < <(wrk_run -H "Connection: close")
     dir_cpu_threads "$WORK/cc1"
-    cc_cpu=$(awk -v d="$(dir_cpu_delta "$WORK/cc0" "$WORK/cc1")" -v hz="$(getconf CLK_TCK)" 'BEGIN { print d / hz }')
+    cc_cpu=$(dir_cpu_seconds "$WORK/cc0" "$WORK/cc1")
     [ -z "${perf_pid:-}" ] || wait "$perf_pid" || true
     read -r udp gen < <(udp_flood)
     read -r pk cpu_gen cpu_dir < <(udp_paced_cpu)

@@ -137,18 +137,16 @@ public sealed class Connection
     /// <summary>Gets the number of live entries this template controls (<c>n_control</c>).</summary>
     internal int ControlCount => Volatile.Read(ref _controlCount);
 
-    /// <summary>Gets or sets a value indicating whether the entry has expired and been unbound.</summary>
-    internal bool IsDead
-    {
-        get => _removed;
-        set => Volatile.Write(ref _removed, value);
-    }
-
     /// <summary>
-    /// Gets a value indicating whether the entry has left its table: it expired, or a new connection took its tuple.
-    /// An entry never comes back; a forwarder that keeps a reference (a kernel fast path's flow) drops it then.
+    /// Gets a value indicating whether the entry has left its table (and been unbound): it expired, or a new
+    /// connection took its tuple. An entry never comes back; a forwarder that keeps a reference (a kernel fast
+    /// path's flow) drops it then.
     /// </summary>
-    public bool IsRemoved => Volatile.Read(ref _removed);
+    public bool IsRemoved
+    {
+        get => Volatile.Read(ref _removed);
+        internal set => Volatile.Write(ref _removed, value);
+    }
 
     /// <inheritdoc/>
     public override string ToString()

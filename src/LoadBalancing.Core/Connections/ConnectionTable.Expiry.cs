@@ -70,7 +70,7 @@ public sealed partial class ConnectionTable
 
         static void Add(List<ConnectionEntry> entries, Connection connection, long now)
         {
-            if (connection.IsDead)
+            if (connection.IsRemoved)
             {
                 return;
             }
@@ -97,7 +97,7 @@ public sealed partial class ConnectionTable
         unanswered = false;
         lock (connection.SyncRoot)
         {
-            if (connection.IsDead)
+            if (connection.IsRemoved)
             {
                 return false;
             }
@@ -135,7 +135,7 @@ public sealed partial class ConnectionTable
     {
         lock (connection.SyncRoot)
         {
-            if (connection.IsDead)
+            if (connection.IsRemoved)
             {
                 return;
             }
@@ -154,7 +154,7 @@ public sealed partial class ConnectionTable
     /// <summary>Unlinks and unbinds an entry. Call under its lock.</summary>
     private void Remove(Connection connection)
     {
-        connection.IsDead = true;
+        connection.IsRemoved = true;
         if (connection.IsTemplate)
         {
             if (!_templates.TryRemove(KeyValuePair.Create(connection.Key, connection)))

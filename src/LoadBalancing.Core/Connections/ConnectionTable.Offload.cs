@@ -40,7 +40,7 @@ public sealed partial class ConnectionTable
         var signal = HandshakeSignal.None;
         lock (connection.SyncRoot)
         {
-            if (connection.IsDead)
+            if (connection.IsRemoved)
             {
                 return false;
             }

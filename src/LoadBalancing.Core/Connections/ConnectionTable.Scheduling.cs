@@ -150,7 +150,7 @@ public sealed partial class ConnectionTable
             // Another worker's SYN for the same tuple won: undo and take its entry.
             lock (connection.SyncRoot)
             {
-                connection.IsDead = true;
+                connection.IsRemoved = true;
                 connection.Unbind();
             }
 
@@ -170,7 +170,7 @@ public sealed partial class ConnectionTable
 
         lock (connection.SyncRoot)
         {
-            if (!connection.IsDead)
+            if (!connection.IsRemoved)
             {
                 CountInbound(destination, packet.Length);
                 connection.Transition(PacketDirection.Input, in packet, options);
@@ -228,7 +228,7 @@ public sealed partial class ConnectionTable
                 {
                     lock (template.SyncRoot)
                     {
-                        template.IsDead = true;
+                        template.IsRemoved = true;
                         template.Unbind();
                     }
 
@@ -238,7 +238,7 @@ public sealed partial class ConnectionTable
 
             lock (template.SyncRoot)
             {
-                if (template.IsDead)
+                if (template.IsRemoved)
                 {
                     continue; // expired between lookup and use
                 }
@@ -306,7 +306,7 @@ public sealed partial class ConnectionTable
             lock (template.SyncRoot)
             {
                 template.SetFlag(ConnectionFlags.Invalidated, on: true);
-                if (!template.IsDead)
+                if (!template.IsRemoved)
                 {
                     _invalidatedTemplates.TryAdd(template, 0);
                 }

@@ -139,7 +139,7 @@ public sealed partial class ConnectionTable
         var now = NowMilliseconds();
         lock (connection.SyncRoot)
         {
-            if (connection.IsDead)
+            if (connection.IsRemoved)
             {
                 return PacketDecision.NotScheduled;
             }
@@ -167,7 +167,7 @@ public sealed partial class ConnectionTable
     /// <returns>The entry, or <see langword="null"/>.</returns>
     public Connection? Find(ServiceProtocol protocol, NetworkAddress clientAddress, ushort clientPort, NetworkAddress virtualAddress, ushort virtualPort)
         => _connections.TryGetValue(new ConnectionKey((int)protocol, clientAddress, clientPort, virtualAddress, virtualPort), out var connection)
-            && !connection.IsDead ? connection : null;
+            && !connection.IsRemoved ? connection : null;
 
     /// <summary>The kernel's <c>*_conn_schedule</c> gate: which packets may create an entry.</summary>
     private static bool MayCreate(in PacketInfo packet, ConnectionTableOptions options) => packet.Protocol switch
@@ -237,7 +237,7 @@ public sealed partial class ConnectionTable
         HandshakeSignal signal;
         lock (connection.SyncRoot)
         {
-            if (connection.IsDead)
+            if (connection.IsRemoved)
             {
                 return null;
             }

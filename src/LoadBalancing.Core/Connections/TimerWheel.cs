@@ -61,7 +61,7 @@ internal sealed class TimerWheel
                 {
                     var entry = slot[i];
                     var connection = entry.Connection;
-                    if (connection.IsDead || connection.ScheduledSecond != entry.DueSecond)
+                    if (connection.IsRemoved || connection.ScheduledSecond != entry.DueSecond)
                     {
                         continue; // superseded by an earlier slot entry, or already expired
                     }

@@ -584,9 +584,8 @@ internal sealed unsafe class XdpFastPath : IDisposable
             return false;
         }
 
+        TakeReused(k, ref last); // with what a renewal of the renewed flow added since the lookup
         Fold(flow, in last);
-        TakeReused(k, ref last);
-        Fold(flow, in last); // what a renewal of the renewed flow added meanwhile
         return true;
     }
 
