@@ -53,6 +53,10 @@ done
 [[ $D =~ ^[0-9]+$ && $D -ge 1 && $D -le 60 ]] || { echo "-d must be 1..60 seconds" >&2; exit 2; }
 [[ $ROUNDS =~ ^[0-9]+$ && $ROUNDS -ge 1 && $ROUNDS -le 10 ]] || { echo "-r must be 1..10" >&2; exit 2; }
 [[ $(id -u) -eq 0 ]] || { echo "dr-bench.sh needs root (network namespaces)" >&2; exit 1; }
+if [ -n "${LB_BENCH_PERF:-}" ]; then
+  command -v perf >/dev/null || { echo "LB_BENCH_PERF needs perf (Debian: apt-get install linux-perf)" >&2; exit 2; }
+  mkdir -p "$LB_BENCH_PERF" 2>/dev/null || { echo "LB_BENCH_PERF=$LB_BENCH_PERF: cannot create that directory" >&2; exit 2; }
+fi
 
 P=lbb$(printf '%04x' $((RANDOM % 65536)))
 SCRATCH=/tmp/$P-scratch
@@ -383,7 +387,6 @@ for round in $(seq "$ROUNDS"); do
     warm
     read -r ka _ _ < <(wrk_run)
     if [ -n "${LB_BENCH_PERF:-}" ]; then # a system-wide profile of the close run
-      mkdir -p "$LB_BENCH_PERF"
       perf record -a -g -e cpu-clock -F 999 -o "$LB_BENCH_PERF/perf-$v-$round.data" -- sleep "$D" >/dev/null 2>&1 &
       perf_pid=$!
     fi
