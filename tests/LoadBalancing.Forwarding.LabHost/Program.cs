@@ -30,6 +30,12 @@ if (args is ["xdp-pass", var peer])
     return PassProgram.Run(peer);
 }
 
+if (args is ["sweep-probe", var flows, .. var rest] && rest.Length <= 1)
+{
+    // lb-labhost sweep-probe FLOWS [SWEEPS]: the fast path's sweep at FLOWS flows, at once and in slices (ms).
+    return SweepProbe.Run(flows, rest.Length == 1 ? rest[0] : null);
+}
+
 LabHostOptions options;
 try
 {

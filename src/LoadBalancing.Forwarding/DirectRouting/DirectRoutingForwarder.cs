@@ -58,9 +58,9 @@ public sealed partial class DirectRoutingForwarder : IAsyncDisposable, IDisposab
 
     private const int MaxXdpFlows = 16 * 1024 * 1024;
 
-    // The published picks are topped up ten times a second (the look-ahead covers four such periods); the rest of
-    // the periodic work runs once a second.
-    private const int RefillPeriodMs = 100;
+    // With the fast path, the published picks are topped up ten times a second (the look-ahead covers four such
+    // periods), and the sweeps over the kernel's counters run in slices as often; the rest runs once a second.
+    private const int TickMs = 100;
     private const int SecondMs = 1000;
 
     /// <summary>Initializes a forwarder; nothing is opened before <see cref="StartAsync"/>.</summary>
@@ -375,18 +375,22 @@ public sealed partial class DirectRoutingForwarder : IAsyncDisposable, IDisposab
     }
 
     /// <summary>
-    /// The forwarder's periodic work, on a thread of its own: with the fast path, the picks refilled every
-    /// <see cref="RefillPeriodMs"/>, and once a second the kernel's flow counters folded in (restarting the timers of
-    /// flows in use) before the table's expiry round, so an entry whose packets all take the fast path never expires
-    /// while it is active; in every mode, once a second, what the kernel dropped because a ring was full. Not thread-pool
-    /// timers: each of their callbacks wakes a pool thread, which then spins looking for more work, and that spinning
-    /// was most of an idle director's CPU time (docs/benchmarks.md, stop 15).
+    /// The forwarder's periodic work, on a thread of its own. With the fast path, every <see cref="TickMs"/>: the
+    /// picks topped up, and a slice of the sweep over the kernel's flow counters (a sweep starts once a second and
+    /// takes up to <see cref="XdpFastPath.SlicesPerSweep"/> slices; spread so, it never holds this thread for the
+    /// whole sweep), with the table's expiry round after each sweep, so an entry whose packets all take the
+    /// fast path never expires while it is active. In every mode, once a second, what the kernel dropped because a
+    /// ring was full. Not thread-pool timers: each of their callbacks wakes a pool thread, which then spins looking
+    /// for more work, and that spinning was most of an idle director's CPU time (docs/benchmarks.md, stop 15).
     /// </summary>
     private void Housekeep()
     {
+        var fastPath = _fastPath is not null;
         var refill = _fastPath?.Schedule is not null;
         var nextSecond = Environment.TickCount64 + SecondMs;
-        while (!_housekeepingStop.WaitOne(refill ? RefillPeriodMs : SecondMs))
+        var nextSweep = nextSecond;
+        var sweeping = false;
+        while (!_housekeepingStop.WaitOne(fastPath ? TickMs : SecondMs))
         {
             if (refill)
             {
@@ -394,18 +398,21 @@ public sealed partial class DirectRoutingForwarder : IAsyncDisposable, IDisposab
             }
 
             var now = Environment.TickCount64;
-            if (now < nextSecond)
+            if (fastPath && (sweeping || now >= nextSweep))
             {
-                continue;
+                if (!sweeping)
+                {
+                    nextSweep = now + SecondMs;
+                }
+
+                sweeping = !SynchronizeFastPath();
             }
 
-            nextSecond = now + SecondMs;
-            if (_fastPath is not null)
+            if (now >= nextSecond)
             {
-                SynchronizeFastPath();
+                nextSecond = now + SecondMs;
+                ReadKernelDrops();
             }
-
-            ReadKernelDrops();
         }
     }
 
@@ -426,34 +433,47 @@ public sealed partial class DirectRoutingForwarder : IAsyncDisposable, IDisposab
         }
     }
 
-    // The kernel's counters are folded in, then the table's expiry round runs (when the forwarder runs it).
-    private void SynchronizeFastPath() => OnFastPath(static fastPath => fastPath.Synchronize(), expireAfter: true);
+    // A slice of the sweep over the kernel's counters; after the sweep's last, the table's expiry round (when the
+    // forwarder runs it). Returns whether the sweep ended (or nothing was done: the forwarder is stopping).
+    private bool SynchronizeFastPath() => OnFastPath(static fastPath => fastPath.SynchronizeSlice(), expireAfter: true);
 
-    private void RefillSchedule() => OnFastPath(static fastPath => fastPath.RefillSchedule(), expireAfter: false);
+    private void RefillSchedule() => OnFastPath(static fastPath =>
+    {
+        fastPath.RefillSchedule();
+        return false;
+    }, expireAfter: false);
 
-    /// <summary>Runs a timer's fast-path work under the lock <see cref="StopAsync"/> passes before it disposes the fast path.</summary>
-    private void OnFastPath(Action<XdpFastPath> work, bool expireAfter)
+    /// <summary>
+    /// Runs periodic fast-path work under the lock <see cref="StopAsync"/> passes before it disposes the fast path,
+    /// then the table's expiry round if <paramref name="expireAfter"/> and the work returned true (or failed).
+    /// </summary>
+    /// <returns>What the work returned; true when it failed or did not run.</returns>
+    private bool OnFastPath(Func<XdpFastPath, bool> work, bool expireAfter)
     {
         lock (_filterLock)
         {
             if (Volatile.Read(ref _state) != 1 || _fastPath is null)
             {
-                return;
+                return true;
             }
 
+            bool ended;
             try
             {
-                work(_fastPath);
+                ended = work(_fastPath);
             }
             catch (BpfException ex)
             {
                 Log.FastPathSynchronizeFailed(_logger, ex);
+                ended = true;
             }
 
-            if (expireAfter && _options.RunConnectionTableExpiry)
+            if (ended && expireAfter && _options.RunConnectionTableExpiry)
             {
                 Connections.Expire();
             }
+
+            return ended;
         }
     }
 

@@ -40,7 +40,7 @@ internal sealed unsafe class XdpFastPath : IDisposable
     private readonly XdpScheduleRing? _schedule;
     private readonly List<KeyValuePair<XdpFlowKey, OffloadedFlow>> _stale = []; // found by the batch pass (Synchronize's)
 
-    // Synchronize's state (under _synchronizeLock): the round number, and the batch buffers.
+    // Synchronization's state (under _synchronizeLock): the sweep number, and the batch buffers.
     private const int BatchSize = 1024;
 
     /// <summary>
@@ -49,8 +49,25 @@ internal sealed unsafe class XdpFastPath : IDisposable
     /// no trip through user space.
     /// </summary>
     private const int ClosedFlowRounds = 4;
+    /// <summary>
+    /// The slices of 100 ms a sweep over the kernel's map takes (<see cref="SynchronizeSlice()"/>): one a second, so a
+    /// flow is read about once a second wherever it sits in the map. Each slice reads a ninth of the flows, so the
+    /// sweep ends by its tenth slice, when the forwarder starts the next one.
+    /// </summary>
+    public const int SlicesPerSweep = 10;
+
+    // The fewest entries a batch asks for (a slice's last batch asks for what the slice still has to read).
+    private const int MinBatchEntries = 64;
     private long _generation;
     private bool _batchLookup = true;
+
+    // The sweep in progress: where its next batch starts, its slices and entries read so far (and the last sweep's entries).
+    private bool _sweeping;
+    private bool _sweepFirst;
+    private ulong _sweepPosition;
+    private int _sweepRead;
+    private int _sweepSlices;
+    private int _lastSweepRead;
     private XdpFlowKey[]? _batchKeys;
     private XdpFlowValue[]? _batchValues;
     private SafeFileDescriptor? _link;
@@ -275,68 +292,122 @@ internal sealed unsafe class XdpFastPath : IDisposable
     /// <summary>
     /// Folds each flow's new packets and bytes into the connection table (restarting the entry's timer), and
     /// withdraws flows whose entry expired or was replaced, whose server was removed (unless removed servers are
-    /// drained), or whose server's MAC changed. Called about once a second, before the table's expiry.
+    /// drained), or whose server's MAC changed: a whole sweep over the kernel's map at once (a sweep in progress
+    /// starts over). The forwarder runs its sweeps in slices instead (<see cref="SynchronizeSlice()"/>).
     /// </summary>
-    // Once a second, over every flow: optimized at once (tiering would run it unoptimized for its first 30 calls).
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Synchronize()
     {
         lock (_synchronizeLock)
         {
-            // One pass over the kernel's map in batches of entries (a few system calls for all flows); a flow the pass
-            // did not see (offloaded meanwhile, or evicted) is looked up on its own.
-            var generation = ++_generation;
+            _sweeping = false;
+            while (!SynchronizeSliceCore(int.MaxValue))
+            {
+            }
+        }
+    }
+
+    /// <summary>
+    /// Goes on with the sweep in progress, or starts one, for a ninth of the flows (of the last sweep's, or of the
+    /// flows listed now if more; at least a batch), and the sweep's tenth slice for the rest; the last slice ends the
+    /// sweep with the flows it did not read, and returns true.
+    /// Called every 100 ms, it spreads the once-a-second work over the second instead of taking the periodic thread
+    /// for the whole sweep at once (1.5 s with a million flows on the lab, docs/benchmarks.md).
+    /// </summary>
+    /// <returns>Whether this slice ended a sweep (the table's expiry round may run).</returns>
+    public bool SynchronizeSlice()
+    {
+        lock (_synchronizeLock)
+        {
+            // The map may have grown faster than the estimate (flows the kernel made are listed only once read): the
+            // sweep's last slice reads to the end.
+            var expected = Math.Max(_lastSweepRead, _flows.Count);
+            var entries = _sweeping && _sweepSlices >= SlicesPerSweep - 1
+                ? int.MaxValue
+                : Math.Max(BatchSize, (expected + SlicesPerSweep - 2) / (SlicesPerSweep - 1));
+            return SynchronizeSliceCore(entries);
+        }
+    }
+
+    /// <summary>A slice that reads at least <paramref name="entries"/> of the map's entries (or to its end); see <see cref="SynchronizeSlice()"/>.</summary>
+    internal bool SynchronizeSlice(int entries)
+    {
+        lock (_synchronizeLock)
+        {
+            return SynchronizeSliceCore(entries);
+        }
+    }
+
+    // Every 100 ms, over a slice of the flows: optimized at once (tiering would run it unoptimized for its first 30 calls).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private bool SynchronizeSliceCore(int entries)
+    {
+        if (!_sweeping)
+        {
+            // A sweep: one pass over the kernel's map in batches of entries (a few system calls for all flows); at its
+            // end, a flow the pass did not see (offloaded meanwhile, or evicted) is looked up on its own.
+            _sweeping = true;
+            _sweepPosition = 0;
+            _sweepFirst = true;
+            _sweepRead = 0;
+            _sweepSlices = 0;
+            ++_generation;
             (_unlistedBefore, _unlisted) = (_unlisted, _unlistedBefore);
             _unlisted.Clear();
-            if (_batchLookup)
+        }
+
+        var generation = _generation;
+        _sweepSlices++;
+        if (_batchLookup && !ReadBatched(generation, entries))
+        {
+            return false;
+        }
+
+        _sweeping = false;
+        _lastSweepRead = _sweepRead;
+        var value = default(XdpFlowValue);
+        foreach (var (key, flow) in _flows)
+        {
+            if (flow.CheckedGeneration == generation)
             {
-                ReadAllBatched(generation);
+                continue; // folded and checked by the batch pass
             }
 
-            var value = default(XdpFlowValue);
-            foreach (var (key, flow) in _flows)
+            var k = key;
+            bool present, renewed = false;
+            lock (flow)
             {
-                if (flow.CheckedGeneration == generation)
+                if (flow.Withdrawn)
                 {
-                    continue; // folded and checked by the batch pass
-                }
-
-                var k = key;
-                bool present, renewed = false;
-                lock (flow)
-                {
-                    if (flow.Withdrawn)
-                    {
-                        continue;
-                    }
-
-                    present = flow.SeenGeneration == generation;
-                    if (!present && BpfSystemCall.Lookup(_map, &k, &value))
-                    {
-                        present = true;
-                        renewed = value.Incarnation != flow.Incarnation;
-                        if (!renewed)
-                        {
-                            Fold(flow, in value);
-                        }
-                    }
-                }
-
-                if (renewed)
-                {
-                    Renewed(key, flow, in value, generation);
                     continue;
                 }
 
-                if (!present || IsStale(flow))
+                present = flow.SeenGeneration == generation;
+                if (!present && BpfSystemCall.Lookup(_map, &k, &value))
                 {
-                    // A flow evicted by the LRU is simply gone: its packets reach user space, which offers it again.
-                    Withdraw(key, flow);
+                    present = true;
+                    renewed = value.Incarnation != flow.Incarnation;
+                    if (!renewed)
+                    {
+                        Fold(flow, in value);
+                    }
                 }
             }
 
-            FinishOrphanedRenewals();
+            if (renewed)
+            {
+                Renewed(key, flow, in value, generation);
+                continue;
+            }
+
+            if (!present || IsStale(flow))
+            {
+                // A flow evicted by the LRU is simply gone: its packets reach user space, which offers it again.
+                Withdraw(key, flow);
+            }
         }
+
+        FinishOrphanedRenewals();
+        return true;
     }
 
     /// <summary>
@@ -442,22 +513,39 @@ internal sealed unsafe class XdpFastPath : IDisposable
         }
     }
 
-    /// <summary>Folds every flow the kernel's map holds (<c>BPF_MAP_LOOKUP_BATCH</c>), marking each with <paramref name="generation"/>.</summary>
-    // Once a second, over every flow: optimized at once (tiering would run it unoptimized for its first 30 calls).
+    /// <summary>
+    /// Folds the next of the flows the kernel's map holds (<c>BPF_MAP_LOOKUP_BATCH</c>, from where the sweep's last
+    /// slice stopped), at least <paramref name="entries"/> of them or to the map's end, marking each with
+    /// <paramref name="generation"/>; withdraws those found stale.
+    /// </summary>
+    /// <returns>Whether the sweep read the map to its end (or the batch read failed: the sweep's end looks the rest up).</returns>
+    // Every 100 ms, over a slice of the flows: optimized at once (tiering would run it unoptimized for its first 30 calls).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void ReadAllBatched(long generation)
+    private bool ReadBatched(long generation, int entries)
     {
         _batchKeys ??= new XdpFlowKey[BatchSize];
         _batchValues ??= new XdpFlowValue[BatchSize];
-        ulong position = 0;
-        var first = true;
-        bool done;
+        var read = 0;
+        var done = false;
         try
         {
-            do
+            while (!done && read < entries)
             {
-                var count = BpfSystemCall.LookupBatch<XdpFlowKey, XdpFlowValue>(_map, first, ref position, _batchKeys, _batchValues, out done);
-                first = false;
+                // A bucket never spans two batches: a batch asks for at least MinBatchEntries (a bucket fuller than
+                // that is read again with the whole buffer).
+                var size = Math.Clamp(entries - read, MinBatchEntries, BatchSize);
+                int count;
+                try
+                {
+                    count = BpfSystemCall.LookupBatch<XdpFlowKey, XdpFlowValue>(_map, _sweepFirst, ref _sweepPosition, _batchKeys.AsSpan(0, size), _batchValues.AsSpan(0, size), out done);
+                }
+                catch (BpfException ex) when (ex.Errno == 28 && size < BatchSize)
+                {
+                    count = BpfSystemCall.LookupBatch<XdpFlowKey, XdpFlowValue>(_map, _sweepFirst, ref _sweepPosition, _batchKeys, _batchValues, out done);
+                }
+
+                _sweepFirst = false;
+                read += count;
                 for (var i = 0; i < count; i++)
                 {
                     if (!_flows.TryGetValue(_batchKeys[i], out var flow))
@@ -496,22 +584,25 @@ internal sealed unsafe class XdpFastPath : IDisposable
                     }
                 }
             }
-            while (!done);
         }
         catch (BpfException ex)
         {
-            // Kernels before 5.6 have no batch lookup (EINVAL): every round looks flows up one by one. Anything
-            // else (a bucket fuller than a batch: ENOSPC) leaves this round's unseen flows to that path too.
+            // Kernels before 5.6 have no batch lookup (EINVAL): every sweep looks flows up one by one. Anything
+            // else (a bucket fuller than a batch: ENOSPC) leaves this sweep's unseen flows to that path too.
             _batchLookup = ex.Errno != 22;
+            done = true;
         }
 
-        // Withdrawn after the walk, so that the map does not change under the batch's position.
+        _sweepRead += read;
+
+        // Withdrawn after the batch, whose values were read before.
         foreach (var (key, flow) in _stale)
         {
             Withdraw(key, flow);
         }
 
         _stale.Clear();
+        return done;
     }
 
     public void Dispose()

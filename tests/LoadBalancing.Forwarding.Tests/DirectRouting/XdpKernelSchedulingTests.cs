@@ -80,7 +80,7 @@ public abstract class KernelSchedulingTests : IDisposable
         {
             try
             {
-                _fastPath = XdpFastPath.Create(mode, 1024, Connections, _neighbours, Statistics, MacAddress.Parse(DirectorMac), drainRemoved: true, kernelScheduling: true);
+                _fastPath = XdpFastPath.Create(mode, 16 * 1024, Connections, _neighbours, Statistics, MacAddress.Parse(DirectorMac), drainRemoved: true, kernelScheduling: true);
                 _fastPath.RefreshSchedule(Services.Services);
             }
             catch (BpfException ex)
@@ -303,6 +303,92 @@ public abstract class KernelSchedulingTests : IDisposable
 
         fastPath.RefillSchedule();
         Assert.Equal(Forwarded, Run(fastPath, Syn(40001)).Verdict);
+    }
+
+    [Fact]
+    public void SweepInSlices_EachSliceAdoptsAPart_AndTheLastEndsTheSweep()
+    {
+        Require();
+        const int Flows = 200;
+        for (var i = 0; i < Flows; i++)
+        {
+            Assert.Equal(Forwarded, Run(Syn((ushort)(40000 + i))).Verdict);
+        }
+
+        // Slices of at least 64 entries: a batch ends on a bucket's boundary, so a slice reads 64 flows or a few more
+        // (a batch that stopped short of 64 is followed by another one), but fewer than 128.
+        var adopted = new List<int> { 0 };
+        var ended = false;
+        while (!ended && adopted.Count < 100)
+        {
+            ended = FastPath.SynchronizeSlice(entries: 64);
+            adopted.Add(Connections.ConnectionCount);
+        }
+
+        Assert.True(ended, "the sweep never ended");
+        var slices = adopted.Zip(adopted.Skip(1), (before, after) => after - before).ToList();
+        Assert.True(slices.Count >= 2, $"slices: {string.Join(",", slices)}");
+        Assert.All(slices[..^1], read => Assert.InRange(read, 64, 127));
+        Assert.InRange(slices[^1], 0, 127);
+        Assert.Equal(Flows, adopted[^1]);
+        Assert.Equal(Flows, Enumerable.Range(0, Flows).Count(i => Find((ushort)(40000 + i))?.StateName == "SYN_RECV"));
+
+        // The next slice starts another sweep.
+        Assert.False(FastPath.SynchronizeSlice(entries: 64));
+    }
+
+    [Fact]
+    public void SweepInSlices_MapGrownBeyondTheEstimate_TheTenthSliceReadsTheRest()
+    {
+        Require();
+
+        // 12 000 flows the kernel made (unlisted until read), against an estimate of none: nine slices of one batch
+        // (1 024 flows) each, then the rest at once, so the sweep still takes a second.
+        const int Flows = 12_000;
+        var made = 0;
+        while (made < Flows)
+        {
+            FastPath.RefillSchedule();
+            var before = made;
+            while (made < Flows && Run(Syn((ushort)(20000 + made))).Verdict == Forwarded)
+            {
+                made++;
+            }
+
+            Assert.True(made > before, "the refill published no picks");
+        }
+
+        var slices = 0;
+        var ended = false;
+        while (!ended && slices < XdpFastPath.SlicesPerSweep)
+        {
+            ended = FastPath.SynchronizeSlice();
+            slices++;
+            if (slices == 1)
+            {
+                Assert.InRange(Connections.ConnectionCount, 1024, 2047);
+            }
+        }
+
+        Assert.True(ended, $"the sweep did not end in {XdpFastPath.SlicesPerSweep} slices");
+        Assert.Equal(XdpFastPath.SlicesPerSweep, slices);
+        Assert.Equal(Flows, Connections.ConnectionCount);
+    }
+
+    [Fact]
+    public void SynchronizeDuringASlicedSweep_StartsOver_AndReadsTheWholeMap()
+    {
+        Require();
+        for (var i = 0; i < 200; i++)
+        {
+            Run(Syn((ushort)(40000 + i)));
+        }
+
+        Assert.False(FastPath.SynchronizeSlice(entries: 64));
+        Assert.InRange(Connections.ConnectionCount, 64, 127);
+
+        FastPath.Synchronize();
+        Assert.Equal(200, Connections.ConnectionCount);
     }
 
     [Fact]
