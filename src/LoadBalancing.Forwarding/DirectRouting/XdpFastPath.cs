@@ -76,6 +76,10 @@ internal sealed unsafe class XdpFastPath : IDisposable
     private HashSet<XdpFlowKey> _unlisted = [];
     private HashSet<XdpFlowKey> _unlistedBefore = [];
 
+    // The reused map's entries the end of this sweep and of the last one found, by incarnation (see FinishOrphanedRenewals).
+    private Dictionary<XdpFlowKey, ulong> _pending = [];
+    private Dictionary<XdpFlowKey, ulong> _pendingBefore = [];
+
     private XdpFastPath(XdpMode mode, SafeFileDescriptor map, SafeFileDescriptor program, XdpScheduleRing? schedule, ConnectionTable connections, INeighbourTable neighbours, DirectRoutingStatistics statistics, MacAddress directorMac, bool drainRemoved)
     {
         _mode = mode;
@@ -457,11 +461,15 @@ internal sealed unsafe class XdpFastPath : IDisposable
     }
 
     /// <summary>
-    /// The reused map's entries that the pass did not take: a listed old flow whose renewal came after the pass read
-    /// its tuple is finished with it; one whose successor the pass has not seen yet stays for the next pass; the
-    /// rest are adopted if never adopted, and deleted.
+    /// The reused map's entries that no pass took (read in batches): one found at the end of the last sweep too, with
+    /// the same incarnation, is an orphan. A listed old flow is finished with it; if the old flow's successor is in
+    /// the map and not adopted yet, the entry stays for that adoption; otherwise the old flow, never adopted, is
+    /// adopted with its counts, and the entry is deleted. An entry found for the first time is left to the next
+    /// sweep, whose pass takes it with the renewal it reads (<see cref="Renewed"/>, or the successor's adoption), or,
+    /// the successor gone, with the old flow's withdrawal: the end of a sweep that reads the map in slices over a
+    /// second finds most renewals made since their tuple was read, and finishing them here cost twice the system calls.
     /// </summary>
-    // Once a second, over every flow: optimized at once (tiering would run it unoptimized for its first 30 calls).
+    // Once a second, over the pending renewals: optimized at once (tiering would run it unoptimized for its first 30 calls).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void FinishOrphanedRenewals()
     {
@@ -470,21 +478,15 @@ internal sealed unsafe class XdpFastPath : IDisposable
             return;
         }
 
+        (_pendingBefore, _pending) = (_pending, _pendingBefore);
+        _pending.Clear();
         var reused = _schedule.ReusedMap;
-        XdpFlowKey key, next;
-        XdpFlowValue value;
-        var keys = new List<XdpFlowKey>();
-        var found = BpfSystemCall.GetNextKey(reused, null, &next);
-        while (found && keys.Count < XdpScheduleRing.MaxPendingReuses)
+        var orphans = new List<XdpFlowKey>();
+        ReadPendingRenewals(reused, orphans);
+        foreach (var k in orphans)
         {
-            keys.Add(next);
-            key = next;
-            found = BpfSystemCall.GetNextKey(reused, &key, &next);
-        }
-
-        foreach (var k in keys)
-        {
-            key = k;
+            var key = k;
+            XdpFlowValue value;
             var listed = _flows.TryGetValue(k, out var flow);
             if (listed)
             {
@@ -496,7 +498,7 @@ internal sealed unsafe class XdpFastPath : IDisposable
                 continue; // taken
             }
 
-            // A successor the pass has not seen yet (renewed after it read the tuple) takes it at the next pass.
+            // A successor the passes have not adopted yet takes it when they do.
             XdpFlowValue current;
             if (BpfSystemCall.Lookup(_map, &key, &current) && current.Scheduled != 0 && (!listed || current.Incarnation != flow!.Incarnation))
             {
@@ -510,6 +512,64 @@ internal sealed unsafe class XdpFastPath : IDisposable
             }
 
             BpfSystemCall.Delete(reused, &key); // no listed flow is its old flow any more (a no-op if taken above)
+        }
+    }
+
+    /// <summary>
+    /// Reads the reused map's entries (<c>BPF_MAP_LOOKUP_BATCH</c>, or key by key where the batch read failed), records
+    /// each in <see cref="_pending"/> by incarnation, and adds to <paramref name="orphans"/> those that
+    /// <see cref="_pendingBefore"/> has with the same incarnation.
+    /// </summary>
+    private void ReadPendingRenewals(SafeFileDescriptor reused, List<XdpFlowKey> orphans)
+    {
+        if (_batchLookup)
+        {
+            _batchKeys ??= new XdpFlowKey[BatchSize];
+            _batchValues ??= new XdpFlowValue[BatchSize];
+            ulong position = 0;
+            var first = true;
+            bool done;
+            try
+            {
+                do
+                {
+                    var count = BpfSystemCall.LookupBatch<XdpFlowKey, XdpFlowValue>(reused, first, ref position, _batchKeys, _batchValues, out done);
+                    first = false;
+                    for (var i = 0; i < count; i++)
+                    {
+                        Pending(_batchKeys[i], _batchValues[i].Incarnation, orphans);
+                    }
+                }
+                while (!done && _pending.Count < XdpScheduleRing.MaxPendingReuses);
+
+                return;
+            }
+            catch (BpfException)
+            {
+                // Read key by key below (what this call recorded is recorded again).
+            }
+        }
+
+        XdpFlowKey key, next;
+        XdpFlowValue value;
+        var found = BpfSystemCall.GetNextKey(reused, null, &next);
+        while (found && _pending.Count < XdpScheduleRing.MaxPendingReuses)
+        {
+            key = next;
+            if (BpfSystemCall.Lookup(reused, &key, &value))
+            {
+                Pending(key, value.Incarnation, orphans);
+            }
+
+            found = BpfSystemCall.GetNextKey(reused, &key, &next);
+        }
+    }
+
+    private void Pending(XdpFlowKey key, ulong incarnation, List<XdpFlowKey> orphans)
+    {
+        if (_pending.TryAdd(key, incarnation) && _pendingBefore.TryGetValue(key, out var before) && before == incarnation)
+        {
+            orphans.Add(key);
         }
     }
 
@@ -893,6 +953,12 @@ internal sealed unsafe class XdpFastPath : IDisposable
             else if (found)
             {
                 Fold(flow, in value);
+            }
+            else
+            {
+                // Gone from the map: the kernel may have renewed it, and its successor left since; its last counts then
+                // wait in the reused map.
+                FoldLastCounts(key, flow);
             }
 
             _statistics.CountFastPathWithdrawn();

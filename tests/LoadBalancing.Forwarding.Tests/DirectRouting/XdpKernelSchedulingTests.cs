@@ -630,6 +630,53 @@ public abstract class KernelSchedulingTests : IDisposable
     }
 
     [Fact]
+    public void RenewedFlowWhoseSuccessorLeftTheMap_TheOldFlowsLastCountsAreStillFolded()
+    {
+        Require();
+        var (connection, _) = AdoptedClosedAndRenewed(40000);
+
+        // The renewed flow leaves the map before a pass reads it (as an LRU eviction would): the old flow, still
+        // listed, is withdrawn at the end of the sweep, and its last counts come from the reused map.
+        Assert.True(BpfSystemCall.Delete(FastPath.FlowMap, XdpFlowKey.Create(ServiceProtocol.Tcp, NetworkAddress.Parse("10.77.0.10"), 40000, NetworkAddress.Parse(Vip), 80)));
+        Assert.Equal(1, FastPath.CountPendingRenewals());
+
+        FastPath.Synchronize();
+
+        Assert.Equal(0, FastPath.CountPendingRenewals());
+        Assert.Equal(0, FastPath.CountKernelFlows());
+        Assert.Same(connection, Find(40000));
+        Assert.Equal("FIN_WAIT", connection.StateName);
+        Assert.Equal(3, connection.Destination.Statistics.InPackets); // SYN, ACK, FIN: the renewed SYN went with its flow
+        Assert.Equal(0, Statistics.KernelReused);
+    }
+
+    [Fact]
+    public void RenewalOfAFlowNeverAdopted_WhoseSuccessorLeftTheMap_IsAnOrphan_AdoptedAtTheSecondSweepThatFindsIt()
+    {
+        Require();
+
+        // Made, closed and renewed by the kernel between two passes; the renewed flow then leaves the map.
+        Assert.Equal(Forwarded, Run(Syn(40000)).Verdict);
+        CloseByFin(40000);
+        Assert.Equal(Forwarded, Run(Syn(40000)).Verdict);
+        Assert.True(BpfSystemCall.Delete(FastPath.FlowMap, XdpFlowKey.Create(ServiceProtocol.Tcp, NetworkAddress.Parse("10.77.0.10"), 40000, NetworkAddress.Parse(Vip), 80)));
+
+        // The first sweep that finds the pending renewal leaves it to the next one's pass; nothing takes it there, so
+        // the second finishes it: the old connection is adopted with its counts.
+        FastPath.Synchronize();
+        Assert.Equal(1, FastPath.CountPendingRenewals());
+        Assert.Null(Find(40000));
+
+        FastPath.Synchronize();
+        Assert.Equal(0, FastPath.CountPendingRenewals());
+        var connection = Find(40000);
+        Assert.NotNull(connection);
+        Assert.Equal("FIN_WAIT", connection.StateName);
+        Assert.Equal(3, connection.Destination.Statistics.InPackets);
+        Assert.Equal(1, connection.Destination.Statistics.Connections);
+    }
+
+    [Fact]
     public void FlowUserSpaceNoLongerLists_IsRemovedAfterTwoPasses_ItsCountsGoToTheEntry()
     {
         Require();

@@ -123,6 +123,15 @@ internal static unsafe partial class BpfSystemCall
         }
     }
 
+    public static bool Delete<TKey>(SafeFileDescriptor map, in TKey key)
+        where TKey : unmanaged
+    {
+        fixed (TKey* k = &key)
+        {
+            return Delete(map, k);
+        }
+    }
+
     public static void Update<TKey, TValue>(SafeFileDescriptor map, in TKey key, in TValue value)
         where TKey : unmanaged
         where TValue : unmanaged
