@@ -315,7 +315,7 @@ internal sealed unsafe class XdpFastPath : IDisposable
     /// flows listed now if more; at least a batch), and the sweep's tenth slice for the rest; the last slice ends the
     /// sweep with the flows it did not read, and returns true.
     /// Called every 100 ms, it spreads the once-a-second work over the second instead of taking the periodic thread
-    /// for the whole sweep at once (1.5 s with a million flows on the lab, docs/benchmarks.md).
+    /// for the whole sweep at once (1.6–1.9 s with a million flows on the lab, docs/benchmarks.md).
     /// </summary>
     /// <returns>Whether this slice ended a sweep (the table's expiry round may run).</returns>
     public bool SynchronizeSlice()
