@@ -2,14 +2,17 @@
 # dr-bench.sh — the forwarders side by side with the kernel, nftables, HAProxy and nginx, in one run.
 # Not run by CI. Needs root (network namespaces). Installs what it needs from Debian (apt-get update once).
 #
-#   bench/dr-bench.sh [-d SECONDS] [-r ROUNDS] [-p PPS] [-v "direct kernel ..."]
+#   bench/dr-bench.sh [-d SECONDS] [-r ROUNDS] [-p PPS] [-f] [-v "direct kernel ..."]
 #   (LB_LABHOST=path/to/lb-labhost.dll skips its build; LB_LABHOST_ENV="NAME=value ..." adds to its environment;
 #    LB_LABHOST_B=path/to/another/lb-labhost.dll enables the variants lbproxyb and lbtcb, for an interleaved A/B of two builds,
 #    with LB_LABHOST_B_ENV="NAME=value ..." added to the B build's environment only;
 #    LB_BENCH_PERF=DIR records a system-wide perf profile of each close run as DIR/perf-VARIANT-ROUND.data)
 #
 #   -d  seconds per load (default 5; every load is bounded by it)     -r  rounds, variants interleaved (default 3)
-#   -p  paced UDP rate for the CPU measurement (default 25000 pps)    -v  variants to run (default: all, in order)
+#   -p  paced UDP rate for the CPU measurement (default 25000 pps)    -v  variants to run (default: all)
+#   -f  the variants in the same order every round; by default round k starts at the k-th variant (rotated), so
+#       that over as many rounds as variants each runs once in each position (a variant that runs right after
+#       another's load is often slower: position bias)
 #
 # Topology: samples/LoadBalancing.Director.Host/Demo/dr-lab.sh (client, director, 2 nginx real servers configured for LVS-DR on one bridge,
 # offloads off on every veth), started in "proxy" mode (no VIP drop rule); each variant then sets the director up,
@@ -42,12 +45,12 @@ set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 LAB=$root/samples/LoadBalancing.Director.Host/Demo/dr-lab.sh
-D=5 ROUNDS=3 PPS=25000
+D=5 ROUNDS=3 PPS=25000 ROTATE=1
 VARIANTS="direct kernel nftdr nftnat haproxy nginx lbdr lbxdp lbxdpg lbtc lbproxy"
-while getopts "d:r:p:v:" opt; do
+while getopts "d:r:p:v:f" opt; do
   case $opt in
-    d) D=$OPTARG ;; r) ROUNDS=$OPTARG ;; p) PPS=$OPTARG ;; v) VARIANTS=$OPTARG ;;
-    *) echo "usage: $0 [-d SECONDS] [-r ROUNDS] [-p PPS] [-v VARIANTS]" >&2; exit 2 ;;
+    d) D=$OPTARG ;; r) ROUNDS=$OPTARG ;; p) PPS=$OPTARG ;; v) VARIANTS=$OPTARG ;; f) ROTATE=0 ;;
+    *) echo "usage: $0 [-d SECONDS] [-r ROUNDS] [-p PPS] [-f] [-v VARIANTS]" >&2; exit 2 ;;
   esac
 done
 [[ $D =~ ^[0-9]+$ && $D -ge 1 && $D -le 60 ]] || { echo "-d must be 1..60 seconds" >&2; exit 2; }
@@ -380,9 +383,15 @@ warm() { # a request, 2 s of load and a few datagrams: ARP/neighbour entries war
 
 RESULTS=$WORK/results.txt
 : >"$RESULTS"
-log "lab $P up; $ROUNDS round(s) × [$VARIANTS], $D s per load, paced UDP $PPS pps"
+log "lab $P up; $ROUNDS round(s) × [$VARIANTS]$([ "$ROTATE" = 1 ] && echo ", rotated"), $D s per load, paced UDP $PPS pps"
+read -r -a variant_list <<<"$VARIANTS"
 for round in $(seq "$ROUNDS"); do
-  for v in $VARIANTS; do
+  order=("${variant_list[@]}")
+  if [ "$ROTATE" = 1 ]; then
+    shift_by=$(((round - 1) % ${#variant_list[@]}))
+    order=("${variant_list[@]:shift_by}" "${variant_list[@]:0:shift_by}")
+  fi
+  for v in "${order[@]}"; do
     start_variant "$v"
     warm
     read -r ka _ _ < <(wrk_run)
@@ -427,6 +436,28 @@ for v in $VARIANTS; do
   [ -z "$us" ] && extra="n/a (no UDP)" && pus=0
   printf '| %s | %.0f | %.0f | %s | %s | %.0f (%.0f) | %s | %.2f | %.1f |\n' "$v" "$ka" "$cc" "$p50" "$p99" "$udp" "$gen" "$extra" "$pus" "${cus:-0}"
 done
+# Each variant against nftdr within the same round (their loads ran minutes apart, not a day): the ratios of every
+# round, and their median, for the DR targets (≥ 0.95× nftdr's keep-alive req/s and new conn/s).
+if grep -q ' nftdr ' "$RESULTS"; then
+  echo
+  echo "Against nftdr, round by round (keep-alive req/s ratio, new conn/s ratio; median of the rounds' ratios):"
+  for v in $VARIANTS; do
+    [ "$v" = nftdr ] && continue
+    awk -v v="$v" -v rounds="$ROUNDS" '
+      $2 == "nftdr" { ka[$1] = $3; cc[$1] = $4 }
+      $2 == v { vka[$1] = $3; vcc[$1] = $4 }
+      function sort(a, n,   i, j, t) { for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j > 0 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t } }
+      function med(a, n) { return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
+      END {
+        for (r = 1; r <= rounds; r++) if ((r in vka) && (r in ka) && ka[r] > 0 && cc[r] > 0) {
+          n++; rk[n] = vka[r] / ka[r]; rc[n] = vcc[r] / cc[r]; line = line sprintf(" r%d %.2f/%.2f", r, rk[n], rc[n])
+        }
+        if (n == 0) exit
+        sort(rk, n); sort(rc, n)
+        printf "    %-8s%s; median %.2f× / %.2f×\n", v, line, med(rk, n), med(rc, n)
+      }' "$RESULTS"
+  done
+fi
 echo
 echo "Raw rows (round variant ka_rps close_rps p50 p99 udp_fwd_pps udp_sent_pps paced_pkts sender_cpu_s dirns_cpu_s close_dirns_cpu_s):"
 sed 's/^/    /' "$RESULTS"
