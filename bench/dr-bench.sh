@@ -375,9 +375,13 @@ udp_paced_cpu() { # → total packets forwarded, sender CPU s, director-namespac
   echo "$((after - before)) $(echo "$t" | awk '{print $1 + $2}') $(dir_cpu_seconds "$WORK/cpu0" "$WORK/cpu1")"
 }
 
-warm() { # a request, 2 s of load and a few datagrams: ARP/neighbour entries warm, a JIT-compiled forwarder past its tiering
+# A request, 2 s of keep-alive load, 3 s of new connections and a few datagrams: ARP/neighbour entries warm, and a
+# JIT-compiled forwarder past its tiering on the paths each load takes (without the close warm-up, lbtc's JIT thread
+# took 1.6 % of the machine during the measured close run: its per-connection paths compiled then; docs/benchmarks.md).
+warm() {
   nsx "$CLI" curl -s -o /dev/null --max-time 3 "http://$TARGET_IP/" || log "$CURRENT: warm-up request failed"
   nsx "$CLI" timeout 10 wrk -t2 -c64 -d2s "http://$TARGET_IP/" >/dev/null 2>&1 || true
+  nsx "$CLI" timeout 10 wrk -t2 -c64 -d3s -H "Connection: close" "http://$TARGET_IP/" >/dev/null 2>&1 || true
   nsx "$CLI" "$WORK/udpgen" -i eth0 -s "$MAC_CLI" -d "$TARGET_MAC" -S 10.77.0.10 -D "$TARGET_IP" -p "$UDP_PORT" -f 4 -t 1 -n 16 >/dev/null
 }
 
