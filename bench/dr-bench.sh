@@ -2,7 +2,7 @@
 # dr-bench.sh — the forwarders side by side with the kernel, nftables, HAProxy and nginx, in one run.
 # Not run by CI. Needs root (network namespaces). Installs what it needs from Debian (apt-get update once).
 #
-#   bench/dr-bench.sh [-d SECONDS] [-r ROUNDS] [-p PPS] [-f] [-v "direct kernel ..."]
+#   bench/dr-bench.sh [-d SECONDS] [-r ROUNDS] [-p PPS] [-f] [-b BASE] [-v "direct kernel ..."]
 #   (LB_LABHOST=path/to/lb-labhost.dll skips its build; LB_LABHOST_ENV="NAME=value ..." adds to its environment;
 #    LB_LABHOST_B=path/to/another/lb-labhost.dll enables the variants lbproxyb and lbtcb, for an interleaved A/B of two builds,
 #    with LB_LABHOST_B_ENV="NAME=value ..." added to the B build's environment only;
@@ -13,6 +13,7 @@
 #   -f  the variants in the same order every round; by default round k starts at the k-th variant (rotated), so
 #       that over as many rounds as variants each runs once in each position (a variant that runs right after
 #       another's load is often slower: position bias)
+#   -b  the variant the report's round-by-round ratios are taken against (default nftdr; e.g. haproxy for the proxy)
 #
 # Topology: samples/LoadBalancing.Director.Host/Demo/dr-lab.sh (client, director, 2 nginx real servers configured for LVS-DR on one bridge,
 # offloads off on every veth), started in "proxy" mode (no VIP drop rule); each variant then sets the director up,
@@ -45,12 +46,12 @@ set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 LAB=$root/samples/LoadBalancing.Director.Host/Demo/dr-lab.sh
-D=5 ROUNDS=3 PPS=25000 ROTATE=1
+D=5 ROUNDS=3 PPS=25000 ROTATE=1 BASE=nftdr
 VARIANTS="direct kernel nftdr nftnat haproxy nginx lbdr lbxdp lbxdpg lbtc lbproxy"
-while getopts "d:r:p:v:f" opt; do
+while getopts "d:r:p:v:fb:" opt; do
   case $opt in
-    d) D=$OPTARG ;; r) ROUNDS=$OPTARG ;; p) PPS=$OPTARG ;; v) VARIANTS=$OPTARG ;; f) ROTATE=0 ;;
-    *) echo "usage: $0 [-d SECONDS] [-r ROUNDS] [-p PPS] [-f] [-v VARIANTS]" >&2; exit 2 ;;
+    d) D=$OPTARG ;; r) ROUNDS=$OPTARG ;; p) PPS=$OPTARG ;; v) VARIANTS=$OPTARG ;; f) ROTATE=0 ;; b) BASE=$OPTARG ;;
+    *) echo "usage: $0 [-d SECONDS] [-r ROUNDS] [-p PPS] [-f] [-b BASE] [-v VARIANTS]" >&2; exit 2 ;;
   esac
 done
 [[ $D =~ ^[0-9]+$ && $D -ge 1 && $D -le 60 ]] || { echo "-d must be 1..60 seconds" >&2; exit 2; }
@@ -440,15 +441,16 @@ for v in $VARIANTS; do
   [ -z "$us" ] && extra="n/a (no UDP)" && pus=0
   printf '| %s | %.0f | %.0f | %s | %s | %.0f (%.0f) | %s | %.2f | %.1f |\n' "$v" "$ka" "$cc" "$p50" "$p99" "$udp" "$gen" "$extra" "$pus" "${cus:-0}"
 done
-# Each variant against nftdr within the same round (their loads ran minutes apart, not a day): the ratios of every
-# round, and their median, for the DR targets (≥ 0.95× nftdr's keep-alive req/s and new conn/s).
-if grep -q ' nftdr ' "$RESULTS"; then
+# Each variant against the base (-b, nftdr unless told) within the same round (their loads ran minutes apart, not a
+# day): the ratios of every round, and their median, for the targets (DR ≥ 0.95× nftdr's keep-alive req/s and new
+# conn/s; the proxy ≥ HAProxy's).
+if grep -q " $BASE " "$RESULTS"; then
   echo
-  echo "Against nftdr, round by round (keep-alive req/s ratio, new conn/s ratio; median of the rounds' ratios):"
+  echo "Against $BASE, round by round (keep-alive req/s ratio, new conn/s ratio; median of the rounds' ratios):"
   for v in $VARIANTS; do
-    [ "$v" = nftdr ] && continue
-    awk -v v="$v" -v rounds="$ROUNDS" '
-      $2 == "nftdr" { ka[$1] = $3; cc[$1] = $4 }
+    [ "$v" = "$BASE" ] && continue
+    awk -v v="$v" -v base="$BASE" -v rounds="$ROUNDS" '
+      $2 == base { ka[$1] = $3; cc[$1] = $4 }
       $2 == v { vka[$1] = $3; vcc[$1] = $4 }
       function sort(a, n,   i, j, t) { for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j > 0 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t } }
       function med(a, n) { return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
