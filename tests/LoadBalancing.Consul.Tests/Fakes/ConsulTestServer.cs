@@ -76,7 +76,7 @@ internal sealed class ConsulTestServer : IAsyncDisposable
 
     private async Task HandleAsync(HttpListenerContext context)
     {
-        var recorded = await RecordAsync(context.Request);
+        var recorded = await RecordedRequest.ReadAsync(context.Request);
         lock (_gate)
         {
             _all.Add(recorded);
@@ -91,37 +91,6 @@ internal sealed class ConsulTestServer : IAsyncDisposable
         }
 
         _requests.Writer.TryWrite(recorded);
-    }
-
-    private static async Task<RecordedRequest> RecordAsync(HttpListenerRequest request)
-    {
-        using var body = new MemoryStream();
-        await request.InputStream.CopyToAsync(body);
-        var rawUrl = request.RawUrl ?? "/";
-        var queryStart = rawUrl.IndexOf('?', StringComparison.Ordinal);
-        var path = queryStart < 0 ? rawUrl : rawUrl[..queryStart];
-        var query = new List<KeyValuePair<string, string?>>();
-        if (queryStart >= 0)
-        {
-            foreach (var part in rawUrl[(queryStart + 1)..].Split('&', StringSplitOptions.RemoveEmptyEntries))
-            {
-                var eq = part.IndexOf('=', StringComparison.Ordinal);
-                query.Add(eq < 0
-                    ? new(Uri.UnescapeDataString(part), null)
-                    : new(Uri.UnescapeDataString(part[..eq]), Uri.UnescapeDataString(part[(eq + 1)..])));
-            }
-        }
-
-        var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        foreach (string? name in request.Headers.Keys)
-        {
-            if (name is not null)
-            {
-                headers[name] = request.Headers[name] ?? "";
-            }
-        }
-
-        return new RecordedRequest(request.HttpMethod, rawUrl, path, query, headers, body.ToArray());
     }
 
     private static void Respond(HttpListenerContext context, ScriptedResponse scripted)
