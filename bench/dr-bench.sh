@@ -46,16 +46,17 @@ set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 LAB=$root/samples/LoadBalancing.Director.Host/Demo/dr-lab.sh
-D=5 ROUNDS=3 PPS=25000 ROTATE=1 BASE=nftdr
+D=5 ROUNDS=3 PPS=25000 ROTATE=1 BASE=nftdr BASE_GIVEN=0
 VARIANTS="direct kernel nftdr nftnat haproxy nginx lbdr lbxdp lbxdpg lbtc lbproxy"
 while getopts "d:r:p:v:fb:" opt; do
   case $opt in
-    d) D=$OPTARG ;; r) ROUNDS=$OPTARG ;; p) PPS=$OPTARG ;; v) VARIANTS=$OPTARG ;; f) ROTATE=0 ;; b) BASE=$OPTARG ;;
+    d) D=$OPTARG ;; r) ROUNDS=$OPTARG ;; p) PPS=$OPTARG ;; v) VARIANTS=$OPTARG ;; f) ROTATE=0 ;; b) BASE=$OPTARG BASE_GIVEN=1 ;;
     *) echo "usage: $0 [-d SECONDS] [-r ROUNDS] [-p PPS] [-f] [-b BASE] [-v VARIANTS]" >&2; exit 2 ;;
   esac
 done
 [[ $D =~ ^[0-9]+$ && $D -ge 1 && $D -le 60 ]] || { echo "-d must be 1..60 seconds" >&2; exit 2; }
 [[ $ROUNDS =~ ^[0-9]+$ && $ROUNDS -ge 1 && $ROUNDS -le 10 ]] || { echo "-r must be 1..10" >&2; exit 2; }
+[[ $BASE_GIVEN = 0 || " $VARIANTS " == *" $BASE "* ]] || { echo "-b $BASE: not one of the variants run (-v \"$VARIANTS\")" >&2; exit 2; }
 [[ $(id -u) -eq 0 ]] || { echo "dr-bench.sh needs root (network namespaces)" >&2; exit 1; }
 if [ -n "${LB_BENCH_PERF:-}" ]; then
   command -v perf >/dev/null || { echo "LB_BENCH_PERF needs perf (Debian: apt-get install linux-perf)" >&2; exit 2; }
@@ -449,19 +450,14 @@ if grep -q " $BASE " "$RESULTS"; then
   echo "Against $BASE, round by round (keep-alive req/s ratio, new conn/s ratio; median of the rounds' ratios):"
   for v in $VARIANTS; do
     [ "$v" = "$BASE" ] && continue
-    awk -v v="$v" -v base="$BASE" -v rounds="$ROUNDS" '
+    # "round ka_ratio cc_ratio", one line per round both ran
+    ratios=$(awk -v v="$v" -v base="$BASE" -v rounds="$ROUNDS" '
       $2 == base { ka[$1] = $3; cc[$1] = $4 }
       $2 == v { vka[$1] = $3; vcc[$1] = $4 }
-      function sort(a, n,   i, j, t) { for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j > 0 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t } }
-      function med(a, n) { return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
-      END {
-        for (r = 1; r <= rounds; r++) if ((r in vka) && (r in ka) && ka[r] > 0 && cc[r] > 0) {
-          n++; rk[n] = vka[r] / ka[r]; rc[n] = vcc[r] / cc[r]; line = line sprintf(" r%d %.2f/%.2f", r, rk[n], rc[n])
-        }
-        if (n == 0) exit
-        sort(rk, n); sort(rc, n)
-        printf "    %-8s%s; median %.2f× / %.2f×\n", v, line, med(rk, n), med(rc, n)
-      }' "$RESULTS"
+      END { for (r = 1; r <= rounds; r++) if ((r in vka) && ka[r] > 0 && cc[r] > 0) printf "%d %.9f %.9f\n", r, vka[r] / ka[r], vcc[r] / cc[r] }' "$RESULTS")
+    [ -n "$ratios" ] || continue
+    printf '    %-8s%s; median %.2f× / %.2f×\n' "$v" "$(awk '{printf " r%d %.2f/%.2f", $1, $2, $3}' <<<"$ratios")" \
+      "$(awk '{print $2}' <<<"$ratios" | median)" "$(awk '{print $3}' <<<"$ratios" | median)"
   done
 fi
 echo
