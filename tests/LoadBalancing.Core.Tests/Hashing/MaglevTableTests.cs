@@ -76,8 +76,11 @@ public sealed class MaglevTableTests
         // later claims is not made and that slot goes to a third endpoint, and so on. Each chain starts at a freed
         // slot and ends when it lands on a slot that was free anyway, and most chains are short because a claim
         // hits a freed slot with probability ~1/N. A simulation of Maglev (N = 2..100, M = 65537) gave at most
-        // 0.62% of M in extra moves; we assert 2% of M, three times that, as the "small fraction".
-        Gen.Select(Gen.Int[3, 100], Gen.Int[0, int.MaxValue], Gen.Int[0, 99]).Sample(
+        // 0.62% of M in extra moves; we assert 2% of M, three times that, as the "small fraction". Not for a set
+        // with two nearly identical permutations (same skip, offsets within 2 000 steps): there the two race over
+        // the same slots and any change moves about M/N more (CI drew N = 19 with two skips of 32001 107 steps
+        // apart: 3 467 extra slots). That is the algorithm's, documented on MaglevTable; such sets are left out.
+        Gen.Select(Gen.Int[3, 100], Gen.Int[0, int.MaxValue], Gen.Int[0, 99]).Where(t => !HasNearTwinPermutations(Endpoints(t.Item1, t.Item2), MaglevTable.DefaultSize)).Sample(
             t =>
             {
                 var (n, seed, pick) = t;
@@ -150,6 +153,29 @@ public sealed class MaglevTableTests
         }
 
         return [.. ids.Select(id => new MaglevEndpoint(id, 1))];
+    }
+
+    // Two endpoints whose permutations are the same cycle (same skip) with offsets within 2 000 steps of each other.
+    private static bool HasNearTwinPermutations(MaglevEndpoint[] endpoints, int size)
+    {
+        foreach (var twins in endpoints.Select(e => MaglevTable.Permutation(e.Id, size)).GroupBy(p => p.Skip).Where(g => g.Count() > 1))
+        {
+            var inverse = (long)System.Numerics.BigInteger.ModPow(twins.Key, size - 2, size); // size is prime
+            var offsets = twins.Select(p => (long)p.Offset).ToArray();
+            for (var i = 0; i < offsets.Length; i++)
+            {
+                for (var j = i + 1; j < offsets.Length; j++)
+                {
+                    var steps = (offsets[j] - offsets[i] + size) % size * inverse % size;
+                    if (Math.Min(steps, size - steps) <= 2000)
+                    {
+                        return true;
+                    }
+                }
+            }
+        }
+
+        return false;
     }
 
     private static ulong?[] Owners(MaglevTable table) => [.. Enumerable.Range(0, table.Size).Select(table.GetOwner)];
