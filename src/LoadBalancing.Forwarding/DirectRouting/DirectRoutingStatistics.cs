@@ -105,7 +105,7 @@ public sealed class DirectRoutingStatistics
 
     internal void CountKernelScheduled() => Interlocked.Increment(ref _kernelScheduled);
 
-    internal void CountKernelReused() => Interlocked.Increment(ref _kernelReused);
+    internal void CountKernelReused(long count = 1) => Interlocked.Add(ref _kernelReused, count);
 
     internal void CountSendError() => Interlocked.Increment(ref _sendErrors);
 

@@ -76,10 +76,6 @@ internal sealed unsafe class XdpFastPath : IDisposable
     private HashSet<XdpFlowKey> _unlisted = [];
     private HashSet<XdpFlowKey> _unlistedBefore = [];
 
-    // The reused map's entries the end of this sweep and of the last one found, by incarnation (see FinishOrphanedRenewals).
-    private Dictionary<XdpFlowKey, ulong> _pending = [];
-    private Dictionary<XdpFlowKey, ulong> _pendingBefore = [];
-
     private XdpFastPath(XdpMode mode, SafeFileDescriptor map, SafeFileDescriptor program, XdpScheduleRing? schedule, ConnectionTable connections, INeighbourTable neighbours, DirectRoutingStatistics statistics, MacAddress directorMac, bool drainRemoved)
     {
         _mode = mode;
@@ -95,9 +91,6 @@ internal sealed unsafe class XdpFastPath : IDisposable
 
     /// <summary>Counts the entries in the kernel's flow map by walking its keys (diagnostics and tests; not atomic).</summary>
     public int CountKernelFlows() => CountKeys(_map);
-
-    /// <summary>Counts the renewals whose old flow's counts wait in the reused map (tests; 0 without kernel scheduling).</summary>
-    public int CountPendingRenewals() => _schedule is null ? 0 : CountKeys(_schedule.ReusedMap);
 
     private static int CountKeys(SafeFileDescriptor map)
     {
@@ -164,7 +157,7 @@ internal sealed unsafe class XdpFastPath : IDisposable
     /// <summary>
     /// Called by the engine before it handles a bare TCP SYN, so that the table decides
     /// on the tuple's state as of now: a flow the kernel made (the SYN is a retransmission of one it forwarded) is
-    /// adopted, one it renewed for a reused tuple is taken over, and the counts of a flow in the map are folded (a
+    /// adopted, and the counts of a flow in the map are folded, with the renewals the kernel made for reused tuples (a
     /// FIN the kernel forwarded makes the entry FIN_WAIT, where IPVS keeps a reused tuple on its server).
     /// </summary>
     /// <param name="packet">The SYN.</param>
@@ -187,7 +180,7 @@ internal sealed unsafe class XdpFastPath : IDisposable
         var present = BpfSystemCall.Lookup(_map, &key, &value);
         if (!listed || flow is null)
         {
-            if (present && value.Scheduled != 0)
+            if (present && value.Incarnation != 0)
             {
                 Adopt(key, in value, generation: 0);
             }
@@ -197,26 +190,17 @@ internal sealed unsafe class XdpFastPath : IDisposable
 
         if (present && value.Incarnation != flow.Incarnation)
         {
-            Renewed(key, flow, in value, generation: 0);
+            Replaced(key, flow, generation: 0);
             return;
         }
 
         lock (flow)
         {
-            if (flow.Withdrawn)
+            if (present && !flow.Withdrawn)
             {
-                return;
-            }
-
-            if (present)
-            {
-                Fold(flow, in value);
-                return;
+                Fold(flow, in value); // with the kernel's renewals: the SYN is then the renewed connection's, retransmitted
             }
         }
-
-        // Renewed by the kernel and its new flow already gone: the old flow's last counts may still wait.
-        FinishRenewed(key, flow, replaced: false);
     }
 
     /// <summary>Gets the program's descriptor (for <c>BPF_PROG_TEST_RUN</c> in tests).</summary>
@@ -377,7 +361,7 @@ internal sealed unsafe class XdpFastPath : IDisposable
             }
 
             var k = key;
-            bool present, renewed = false;
+            bool present, replaced = false;
             lock (flow)
             {
                 if (flow.Withdrawn)
@@ -389,17 +373,17 @@ internal sealed unsafe class XdpFastPath : IDisposable
                 if (!present && BpfSystemCall.Lookup(_map, &k, &value))
                 {
                     present = true;
-                    renewed = value.Incarnation != flow.Incarnation;
-                    if (!renewed)
+                    replaced = value.Incarnation != flow.Incarnation;
+                    if (!replaced)
                     {
                         Fold(flow, in value);
                     }
                 }
             }
 
-            if (renewed)
+            if (replaced)
             {
-                Renewed(key, flow, in value, generation);
+                Replaced(key, flow, generation);
                 continue;
             }
 
@@ -410,26 +394,27 @@ internal sealed unsafe class XdpFastPath : IDisposable
             }
         }
 
-        FinishOrphanedRenewals();
         return true;
     }
 
     /// <summary>
     /// Whether a flow the kernel holds must leave it: closed for <see cref="ClosedFlowRounds"/> passes (this call
     /// counts one), its entry removed from the table (expired or replaced), its server removed (unless removed
-    /// servers are drained), or its server's MAC changed. Once per pass and flow, on the synchronizing thread.
+    /// servers are drained), its server's MAC changed, or a renewal the table did not take. Once per pass and flow,
+    /// on the synchronizing thread.
     /// </summary>
     private bool IsStale(OffloadedFlow flow)
     {
         var connection = flow.Connection;
-        return (flow.Closed && ++flow.ClosedRounds > ClosedFlowRounds)
+        return flow.Failed
+            || (flow.Closed && ++flow.ClosedRounds > ClosedFlowRounds)
             || connection.IsRemoved
             || (!_drainRemoved && !connection.Destination.IsAvailable)
             || (_neighbours.TryGetMac(connection.DestinationAddress, out var mac) && mac != flow.Server);
     }
 
     /// <summary>
-    /// A flow user space made that it no longer lists (a withdrawal that met a successor put back): once two passes
+    /// A flow user space made that it no longer lists (its offload raced with its withdrawal): once two passes
     /// in a row found it so (user space lists a flow before it puts it into the map, so an offload in progress is
     /// listed by the second), it is removed and its counts go to the tuple's entry, whose flow it was.
     /// </summary>
@@ -445,7 +430,7 @@ internal sealed unsafe class XdpFastPath : IDisposable
         {
             var k = key;
             XdpFlowValue value;
-            if (_flows.ContainsKey(key) || !BpfSystemCall.Lookup(_map, &k, &value) || value.Scheduled != 0)
+            if (_flows.ContainsKey(key) || !BpfSystemCall.Lookup(_map, &k, &value) || value.Incarnation != 0)
             {
                 return;
             }
@@ -457,119 +442,6 @@ internal sealed unsafe class XdpFastPath : IDisposable
                 var flow = new OffloadedFlow(connection, protocol, default);
                 Fold(flow, in value);
             }
-        }
-    }
-
-    /// <summary>
-    /// The reused map's entries that no pass took (read in batches): one found at the end of the last sweep too, with
-    /// the same incarnation, is an orphan. A listed old flow is finished with it; if the old flow's successor is in
-    /// the map and not adopted yet, the entry stays for that adoption; otherwise the old flow, never adopted, is
-    /// adopted with its counts, and the entry is deleted. An entry found for the first time is left to the next
-    /// sweep, whose pass takes it with the renewal it reads (<see cref="Renewed"/>, or the successor's adoption), or,
-    /// the successor gone, with the old flow's withdrawal: the end of a sweep that reads the map in slices over a
-    /// second finds most renewals made since their tuple was read, and finishing them here cost twice the system calls.
-    /// </summary>
-    // Once a second, over the pending renewals: optimized at once (tiering would run it unoptimized for its first 30 calls).
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void FinishOrphanedRenewals()
-    {
-        if (_schedule is null)
-        {
-            return;
-        }
-
-        (_pendingBefore, _pending) = (_pending, _pendingBefore);
-        _pending.Clear();
-        var reused = _schedule.ReusedMap;
-        var orphans = new List<XdpFlowKey>();
-        ReadPendingRenewals(reused, orphans);
-        foreach (var k in orphans)
-        {
-            var key = k;
-            XdpFlowValue value;
-            var listed = _flows.TryGetValue(k, out var flow);
-            if (listed)
-            {
-                FinishRenewed(k, flow!, replaced: false);
-            }
-
-            if (!BpfSystemCall.Lookup(reused, &key, &value))
-            {
-                continue; // taken
-            }
-
-            // A successor the passes have not adopted yet takes it when they do.
-            XdpFlowValue current;
-            if (BpfSystemCall.Lookup(_map, &key, &current) && current.Scheduled != 0 && (!listed || current.Incarnation != flow!.Incarnation))
-            {
-                continue;
-            }
-
-            if (!listed)
-            {
-                // The successor is gone (evicted) and the old flow was never adopted: its connection is, with its counts.
-                AdoptPredecessor(k);
-            }
-
-            BpfSystemCall.Delete(reused, &key); // no listed flow is its old flow any more (a no-op if taken above)
-        }
-    }
-
-    /// <summary>
-    /// Reads the reused map's entries (<c>BPF_MAP_LOOKUP_BATCH</c>, or key by key where the batch read failed), records
-    /// each in <see cref="_pending"/> by incarnation, and adds to <paramref name="orphans"/> those that
-    /// <see cref="_pendingBefore"/> has with the same incarnation.
-    /// </summary>
-    private void ReadPendingRenewals(SafeFileDescriptor reused, List<XdpFlowKey> orphans)
-    {
-        if (_batchLookup)
-        {
-            _batchKeys ??= new XdpFlowKey[BatchSize];
-            _batchValues ??= new XdpFlowValue[BatchSize];
-            ulong position = 0;
-            var first = true;
-            bool done;
-            try
-            {
-                do
-                {
-                    var count = BpfSystemCall.LookupBatch<XdpFlowKey, XdpFlowValue>(reused, first, ref position, _batchKeys, _batchValues, out done);
-                    first = false;
-                    for (var i = 0; i < count; i++)
-                    {
-                        Pending(_batchKeys[i], _batchValues[i].Incarnation, orphans);
-                    }
-                }
-                while (!done && _pending.Count < XdpScheduleRing.MaxPendingReuses);
-
-                return;
-            }
-            catch (BpfException)
-            {
-                // Read key by key below (what this call recorded is recorded again).
-            }
-        }
-
-        XdpFlowKey key, next;
-        XdpFlowValue value;
-        var found = BpfSystemCall.GetNextKey(reused, null, &next);
-        while (found && _pending.Count < XdpScheduleRing.MaxPendingReuses)
-        {
-            key = next;
-            if (BpfSystemCall.Lookup(reused, &key, &value))
-            {
-                Pending(key, value.Incarnation, orphans);
-            }
-
-            found = BpfSystemCall.GetNextKey(reused, &key, &next);
-        }
-    }
-
-    private void Pending(XdpFlowKey key, ulong incarnation, List<XdpFlowKey> orphans)
-    {
-        if (_pending.TryAdd(key, incarnation) && _pendingBefore.TryGetValue(key, out var before) && before == incarnation)
-        {
-            orphans.Add(key);
         }
     }
 
@@ -610,7 +482,7 @@ internal sealed unsafe class XdpFastPath : IDisposable
                 {
                     if (!_flows.TryGetValue(_batchKeys[i], out var flow))
                     {
-                        if (_batchValues[i].Scheduled != 0)
+                        if (_batchValues[i].Incarnation != 0)
                         {
                             Adopt(_batchKeys[i], in _batchValues[i], generation);
                         }
@@ -621,7 +493,7 @@ internal sealed unsafe class XdpFastPath : IDisposable
                     }
                     else if (_batchValues[i].Incarnation != flow.Incarnation)
                     {
-                        Renewed(_batchKeys[i], flow, in _batchValues[i], generation);
+                        Replaced(_batchKeys[i], flow, generation);
                     }
                     else
                     {
@@ -676,123 +548,49 @@ internal sealed unsafe class XdpFastPath : IDisposable
     }
 
     /// <summary>
-    /// The kernel replaced <paramref name="old"/>'s flow with a new one (<paramref name="value"/>, another
-    /// incarnation) for a SYN that reused the tuple: the old flow's last counts are folded into its entry, and the
-    /// new flow is adopted.
+    /// The map holds another flow of <paramref name="old"/>'s tuple (another incarnation: the kernel made a new one
+    /// for a SYN after the old one left the map, evicted): the old one leaves the list, and the new one is adopted.
+    /// What the map holds is looked up again first: a batch's value can be older than the list (a worker may have
+    /// offloaded a flow since).
     /// </summary>
-    private void Renewed(XdpFlowKey key, OffloadedFlow old, in XdpFlowValue value, long generation)
+    private void Replaced(XdpFlowKey key, OffloadedFlow old, long generation)
     {
         lock (_adoptLock)
         {
-            // A batch's value can be older than the list: a worker may have replaced the flow since (a SYN that
-            // reached user space). Only what the map holds now counts.
             var k = key;
             XdpFlowValue current;
             if (!BpfSystemCall.Lookup(_map, &k, &current) || current.Incarnation == old.Incarnation)
             {
-                return;
+                return; // gone, or the list's flow after all: the sweep's end looks it up
             }
 
-            FinishRenewed(key, old, replaced: true);
-            if (current.Scheduled != 0)
+            lock (old)
             {
-                Adopt(key, in current, generation, old.Connection.Destination);
-            }
-        }
-    }
+                if (old.Withdrawn)
+                {
+                    return;
+                }
 
-    /// <summary>
-    /// Takes <paramref name="flow"/> off the list without touching the kernel's map (which holds its successor, or
-    /// nothing), with its last counts from the reused map if the kernel left them there; unless
-    /// <paramref name="replaced"/> (the map holds another incarnation), only if it did.
-    /// </summary>
-    private void FinishRenewed(XdpFlowKey key, OffloadedFlow flow, bool replaced)
-    {
-        lock (flow)
-        {
-            if (flow.Withdrawn || (!FoldLastCounts(key, flow) && !replaced))
+                old.Withdrawn = true;
+                _statistics.CountFastPathWithdrawn();
+            }
+
+            _flows.TryRemove(KeyValuePair.Create(key, old));
+            if (current.Incarnation != 0)
             {
-                return;
+                Adopt(key, in current, generation);
             }
-
-            flow.Withdrawn = true;
-            _statistics.CountFastPathWithdrawn();
-        }
-
-        _flows.TryRemove(KeyValuePair.Create(key, flow));
-    }
-
-    /// <summary>
-    /// Folds <paramref name="flow"/>'s last counts from the reused map and deletes them there, if the kernel left them
-    /// (an entry of the flow's incarnation). Call under the flow's lock.
-    /// </summary>
-    private bool FoldLastCounts(XdpFlowKey key, OffloadedFlow flow)
-    {
-        var k = key;
-        XdpFlowValue last;
-        if (_schedule is null || !BpfSystemCall.Lookup(_schedule.ReusedMap, &k, &last) || last.Incarnation != flow.Incarnation)
-        {
-            return false;
-        }
-
-        TakeReused(k, ref last); // with what a renewal of the renewed flow added since the lookup
-        Fold(flow, in last);
-        return true;
-    }
-
-    /// <summary>
-    /// Deletes the reused map's entry for <paramref name="key"/>, with the counts it holds at that moment in
-    /// <paramref name="value"/> (the kernel adds the counts of a flow renewed again to a pending entry, so an entry
-    /// read before may have grown). On kernels before 5.14 (no lookup-and-delete for hash maps) it is deleted as read.
-    /// </summary>
-    private void TakeReused(XdpFlowKey key, ref XdpFlowValue value)
-    {
-        var k = key;
-        XdpFlowValue last;
-        try
-        {
-            if (BpfSystemCall.LookupAndDelete(_schedule!.ReusedMap, &k, &last) && last.Incarnation == value.Incarnation)
-            {
-                value = last;
-            }
-        }
-        catch (BpfException)
-        {
-            BpfSystemCall.Delete(_schedule!.ReusedMap, &k);
-        }
-    }
-
-    /// <summary>
-    /// The flow the kernel renewed was never adopted (made, or itself renewed, and renewed again between two passes):
-    /// its last value, in the reused map, is taken out of it (so that its own adoption cannot come back here), adopted
-    /// with all its counts, and finished, so that the renewal finds its connection.
-    /// </summary>
-    private void AdoptPredecessor(XdpFlowKey key)
-    {
-        var k = key;
-        XdpFlowValue last;
-        if (_schedule is null || _flows.ContainsKey(key) || !BpfSystemCall.Lookup(_schedule.ReusedMap, &k, &last) || last.Scheduled == 0)
-        {
-            return;
-        }
-
-        TakeReused(key, ref last);
-        Adopt(key, in last, generation: 0, predecessor: true);
-        if (_flows.TryGetValue(key, out var predecessor) && predecessor.Incarnation == last.Incarnation)
-        {
-            FinishRenewed(key, predecessor, replaced: true);
         }
     }
 
     /// <summary>
     /// Takes a flow the kernel made for a SYN it scheduled into the connection table, as if user space had forwarded
-    /// that SYN to the pick's server, and folds the packets after it. A flow the kernel renewed for a reused tuple
-    /// (<see cref="XdpScheduleRing.StickyId"/>) kept the old connection's server, <paramref name="previous"/> (or the
-    /// tuple's entry's). A flow whose id or entry cannot be taken is removed from the kernel (its next packets reach
-    /// user space, which finds no entry for them). <paramref name="predecessor"/>: the value is a replaced flow's last
-    /// one, from the reused map; otherwise it was read from the flow map, and may be older than a renewal.
+    /// that SYN to the pick's server, and folds the packets after it, with the renewals the kernel made since (a
+    /// flow made and renewed between two passes: the first SYN's length is then taken for the last one's). A flow
+    /// whose id or entry cannot be taken is removed from the kernel (its next packets reach user space, which finds
+    /// no entry for them).
     /// </summary>
-    private void Adopt(XdpFlowKey key, in XdpFlowValue value, long generation, RealServerState? previous = null, bool predecessor = false)
+    private void Adopt(XdpFlowKey key, in XdpFlowValue value, long generation)
     {
         lock (_adoptLock)
         {
@@ -803,42 +601,13 @@ internal sealed unsafe class XdpFastPath : IDisposable
 
             var id = (ushort)(value.Scheduled & 0xFFFF);
             var synLength = (int)(value.Scheduled >> XdpProgram.SynLengthShift);
-            var sticky = id == XdpScheduleRing.StickyId;
             Connection? connection = null;
-            RealServerState? destination = null;
-            if (sticky)
-            {
-                if (previous is null)
-                {
-                    AdoptPredecessor(key);
-                    if (!predecessor && RenewedSinceRead(key, in value))
-                    {
-                        return; // its counts went to its predecessor's pending ones, just folded
-                    }
-                }
-
-                destination = previous ?? _connections.Find(ServiceProtocol.Tcp, ClientAddress(key), BinaryPrimitives.ReverseEndianness(key.SourcePort), VirtualAddress(key), BinaryPrimitives.ReverseEndianness(key.DestinationPort))?.Destination;
-            }
-            else
-            {
-                _schedule?.TryGetDestination(id, out destination);
-            }
-
-            if (destination is not null)
+            if (_schedule is not null && _schedule.TryGetDestination(id, out var destination))
             {
                 // AddScheduled keeps a FIN_WAIT entry to that server (the SYN moves it to SYN_RECV, as IPVS's
                 // conn_reuse_mode does) and makes a new one where IPVS would have ended the old.
-                var packet = new PacketInfo
-                {
-                    Protocol = ServiceProtocol.Tcp,
-                    SourceAddress = ClientAddress(key),
-                    SourcePort = BinaryPrimitives.ReverseEndianness(key.SourcePort),
-                    DestinationAddress = VirtualAddress(key),
-                    DestinationPort = BinaryPrimitives.ReverseEndianness(key.DestinationPort),
-                    TcpFlags = TcpFlags.Syn,
-                    Length = synLength,
-                };
-                connection = _connections.AddScheduled(in packet, destination.Service, destination);
+                var syn = Syn(key, synLength);
+                connection = _connections.AddScheduled(in syn, destination.Service, destination);
             }
 
             if (connection is null)
@@ -859,41 +628,28 @@ internal sealed unsafe class XdpFastPath : IDisposable
                     SeenGeneration = generation,
                 };
                 _flows[key] = flow;
+                _statistics.CountFastPath(1, synLength); // the SYN, which the kernel forwarded too
+                _statistics.CountFastPathFlow();
+                _statistics.CountKernelScheduled();
                 lock (flow)
                 {
                     Fold(flow, in value);
                 }
             }
-
-            _statistics.CountFastPath(1, synLength); // the SYN, which the kernel forwarded too
-            _statistics.CountFastPathFlow();
-            if (sticky)
-            {
-                _statistics.CountKernelReused();
-            }
-            else
-            {
-                _statistics.CountKernelScheduled();
-            }
         }
     }
 
-    /// <summary>
-    /// Whether the kernel renewed the flow read as <paramref name="value"/> (a batch's value, up to a second old) and
-    /// added its counts to a renewal of the tuple that was still pending, rather than to a pending entry of its own:
-    /// the map holds another incarnation, and the reused map holds none of this one.
-    /// </summary>
-    private bool RenewedSinceRead(XdpFlowKey key, in XdpFlowValue value)
+    /// <summary>The SYN of <paramref name="key"/>'s tuple, as the kernel forwarded it (scheduled or renewed there).</summary>
+    private static PacketInfo Syn(XdpFlowKey key, int length) => new()
     {
-        var k = key;
-        XdpFlowValue current;
-        if (!BpfSystemCall.Lookup(_map, &k, &current) || current.Incarnation == value.Incarnation)
-        {
-            return false;
-        }
-
-        return !BpfSystemCall.Lookup(_schedule!.ReusedMap, &k, &current) || current.Incarnation != value.Incarnation;
-    }
+        Protocol = ServiceProtocol.Tcp,
+        SourceAddress = ClientAddress(key),
+        SourcePort = BinaryPrimitives.ReverseEndianness(key.SourcePort),
+        DestinationAddress = VirtualAddress(key),
+        DestinationPort = BinaryPrimitives.ReverseEndianness(key.DestinationPort),
+        TcpFlags = TcpFlags.Syn,
+        Length = length,
+    };
 
     private static NetworkAddress ClientAddress(XdpFlowKey key) => NetworkAddress.FromIPv4(BinaryPrimitives.ReverseEndianness(key.SourceAddress));
 
@@ -945,20 +701,14 @@ internal sealed unsafe class XdpFastPath : IDisposable
 
             if (found && value.Incarnation != flow.Incarnation)
             {
-                // The kernel had just renewed the flow for a reused tuple: its successor goes back (the next pass
-                // adopts it), and this flow's last counts are in the reused map.
+                // Another flow of the tuple, which the kernel made after this one left the map: it goes back (the next
+                // pass adopts it).
                 BpfSystemCall.Update(_map, &key, &value);
-                FoldLastCounts(key, flow);
             }
             else if (found)
             {
+                // With a renewal the kernel made meanwhile: its connection then goes on in user space.
                 Fold(flow, in value);
-            }
-            else
-            {
-                // Gone from the map: the kernel may have renewed it, and its successor left since; its last counts then
-                // wait in the reused map.
-                FoldLastCounts(key, flow);
             }
 
             _statistics.CountFastPathWithdrawn();
@@ -969,11 +719,18 @@ internal sealed unsafe class XdpFastPath : IDisposable
 
     /// <summary>
     /// Folds the kernel's new counts into the table: packets and bytes, and the state transitions of the kinds of
-    /// TCP segments among them (a FIN or RST marks the flow <see cref="OffloadedFlow.Closed"/>: it is withdrawn at
-    /// the next synchronization, and the closing connection's last segments go through user space).
+    /// TCP segments among them (a FIN or RST marks the flow <see cref="OffloadedFlow.Closed"/>: it is withdrawn
+    /// after <see cref="ClosedFlowRounds"/> passes, unless the kernel renews it for a reused tuple first). Call under
+    /// the flow's lock.
     /// </summary>
     private void Fold(OffloadedFlow flow, in XdpFlowValue value)
     {
+        if (value.Renewals != flow.Renewals)
+        {
+            FoldRenewals(flow, in value);
+            return;
+        }
+
         var packets = (long)(value.Packets - flow.Packets);
         var bytes = (long)(value.Bytes - flow.Bytes);
         if (packets <= 0)
@@ -983,27 +740,105 @@ internal sealed unsafe class XdpFastPath : IDisposable
 
         var fins = (long)(value.Fins - flow.Fins);
         var resets = (long)(value.Resets - flow.Resets);
-        var segments = TcpFlags.None;
-        if (flow.Protocol == ServiceProtocol.Tcp)
-        {
-            segments |= packets - fins - resets > 0 ? TcpFlags.Ack : TcpFlags.None;
-            segments |= fins > 0 ? TcpFlags.Fin : TcpFlags.None;
-            segments |= resets > 0 ? TcpFlags.Rst : TcpFlags.None;
-            flow.Closed |= fins + resets > 0;
-        }
-
         flow.Packets = value.Packets;
         flow.Bytes = value.Bytes;
         flow.Fins = value.Fins;
         flow.Resets = value.Resets;
-        _connections.AddOffloadedTraffic(flow.Connection, packets, bytes, segments);
+        _connections.AddOffloadedTraffic(flow.Connection, packets, Math.Max(0, bytes), Segments(flow, packets, fins, resets));
         _statistics.CountFastPath(packets, bytes);
+    }
+
+    /// <summary>
+    /// Folds a value the kernel renewed since the last fold (<see cref="XdpFlowValue"/>): the closing connection's
+    /// last segments (an ACK and a FIN: the kernel renews only after a FIN that followed another segment, and no
+    /// RST), then the renewing SYN through <see cref="ConnectionTable.AddScheduled"/> to the same server (FIN_WAIT +
+    /// SYN → SYN_RECV on the same entry, no new connection counted, as IPVS's <c>conn_reuse_mode</c>; a new entry
+    /// where IPVS would have ended the old, which the flow then follows), then the new connection's segments. A
+    /// tuple renewed more than once between two folds counts its middle connections' packets in the first one's last
+    /// segments, and their SYNs are not replayed (the entry ends in SYN_RECV all the same). Only the split of the
+    /// bytes between the two connections is not known: both go to the same server, the closing one takes them.
+    /// </summary>
+    private void FoldRenewals(OffloadedFlow flow, in XdpFlowValue value)
+    {
+        var current = value.CurrentPackets;
+        var throughSyn = value.Packets - current;
+        if (current > int.MaxValue || throughSyn <= flow.Packets)
+        {
+            return; // not a value the kernel writes (a renewal's base counts the SYN after the packets folded)
+        }
+
+        var synLength = (long)(value.Scheduled >> XdpProgram.SynLengthShift);
+        var packets = (long)(value.Packets - flow.Packets);
+        var bytes = (long)(value.Bytes - flow.Bytes);
+        var closing = (long)(throughSyn - 1 - flow.Packets);
+        var rest = Math.Max(0, bytes - synLength);
+        var old = flow.Connection;
+        if (closing > 0)
+        {
+            _connections.AddOffloadedTraffic(old, closing, rest, TcpFlags.Ack | TcpFlags.Fin);
+            rest = 0;
+        }
+
+        var syn = new PacketInfo
+        {
+            Protocol = ServiceProtocol.Tcp,
+            SourceAddress = old.ClientAddress,
+            SourcePort = old.ClientPort,
+            DestinationAddress = old.VirtualAddress,
+            DestinationPort = old.VirtualPort,
+            TcpFlags = TcpFlags.Syn,
+            Length = (int)synLength,
+        };
+        var connection = _connections.AddScheduled(in syn, old.Destination.Service, old.Destination);
+        var renewals = value.Renewals - flow.Renewals;
+        flow.Packets = value.Packets;
+        flow.Bytes = value.Bytes;
+        flow.Fins = value.Fins;
+        flow.Resets = value.Resets;
+        flow.Renewals = value.Renewals;
+        flow.Closed = false;
+        flow.ClosedRounds = 0;
+        if (connection is null)
+        {
+            flow.Failed = true; // withdrawn by the next pass: its packets go to user space
+            _statistics.CountFastPathError();
+        }
+        else
+        {
+            flow.Connection = connection;
+            if (current > 0)
+            {
+                var segments = Segments(flow, current, (long)value.Fins, (long)value.Resets);
+                _connections.AddOffloadedTraffic(connection, current, rest, segments);
+            }
+        }
+
+        _statistics.CountFastPath(packets, bytes);
+        _statistics.CountKernelReused(renewals);
+    }
+
+    /// <summary>
+    /// The kinds of TCP segments among <paramref name="packets"/> with <paramref name="fins"/> FINs and
+    /// <paramref name="resets"/> RSTs; a FIN or RST marks the flow closed.
+    /// </summary>
+    private static TcpFlags Segments(OffloadedFlow flow, long packets, long fins, long resets)
+    {
+        if (flow.Protocol != ServiceProtocol.Tcp)
+        {
+            return TcpFlags.None;
+        }
+
+        flow.Closed |= fins + resets > 0;
+        return (packets - fins - resets > 0 ? TcpFlags.Ack : TcpFlags.None)
+            | (fins > 0 ? TcpFlags.Fin : TcpFlags.None)
+            | (resets > 0 ? TcpFlags.Rst : TcpFlags.None);
     }
 
     /// <summary>A flow user space put into the kernel's map: its connection entry (whose key is the flow's) and the MAC it goes to.</summary>
     private sealed class OffloadedFlow(Connection connection, ServiceProtocol protocol, MacAddress server)
     {
-        public Connection Connection { get; } = connection;
+        /// <summary>Gets or sets the flow's entry (another one after a renewal for which the table made a new entry; under the flow's lock).</summary>
+        public Connection Connection { get; set; } = connection;
 
         public ServiceProtocol Protocol { get; } = protocol;
 
@@ -1020,6 +855,12 @@ internal sealed unsafe class XdpFastPath : IDisposable
         public ulong Fins { get; set; }
 
         public ulong Resets { get; set; }
+
+        /// <summary>Gets or sets the kernel's renewals of the flow already folded.</summary>
+        public uint Renewals { get; set; }
+
+        /// <summary>Gets or sets a value indicating whether the table did not take a renewal's SYN (the flow must leave the kernel).</summary>
+        public bool Failed { get; set; }
 
         /// <summary>Gets or sets the synchronization round whose batch pass last saw the flow in the kernel's map.</summary>
         public long SeenGeneration { get; set; }

@@ -41,28 +41,42 @@ internal struct XdpFlowKey : IEquatable<XdpFlowKey>
 /// The value of the fast path's flow map: the MAC addresses the program writes (real server's, director's) and the
 /// counters it keeps (packets and IP bytes with atomic adds, and how many of the packets were TCP FINs and RSTs, so
 /// user space can apply their state transitions). A flow the program made for a SYN it scheduled itself carries the
-/// pick's destination id (or <see cref="XdpScheduleRing.StickyId"/> for a flow it renewed for a reused tuple) and
-/// the SYN's IP length in <see cref="Scheduled"/>, and a nonzero <see cref="Incarnation"/> that tells it apart from
-/// the flow it replaced (both 0 in a flow user space made).
+/// pick's destination id and the SYN's IP length in <see cref="Scheduled"/>, and a nonzero
+/// <see cref="Incarnation"/> that tells it apart from another flow of the same tuple (both 0 in a flow user space
+/// made).
 /// </summary>
+/// <remarks>
+/// A SYN that reuses the tuple of a connection the client closed renews the flow (see <see cref="XdpProgram"/>): the
+/// program replaces the value with one that counts one more <see cref="Renewals"/>, keeps the incarnation, the id and
+/// the cumulative <see cref="Packets"/> and <see cref="Bytes"/>, puts the renewing SYN's length in
+/// <see cref="Scheduled"/>'s high half, starts <see cref="Fins"/> and <see cref="Resets"/> again at 0 for the new
+/// connection, and sets <see cref="Base"/>: the low 32 bits of <see cref="Packets"/> up to and including the
+/// connection's SYN (1 in a flow the kernel made, 0 in one user space made, whose SYN user space forwarded). So
+/// <c>(uint)Packets - Base</c> is the current connection's packets after its SYN, and a value is replaced as a whole,
+/// never torn for a reader.
+/// </remarks>
 [StructLayout(LayoutKind.Sequential, Size = Length)]
 internal unsafe struct XdpFlowValue
 {
-    public const int Length = 56;
+    public const int Length = 64;
     public const int ScheduledOffset = 12;
     public const int PacketsOffset = 16;
     public const int BytesOffset = 24;
     public const int IncarnationOffset = 32;
     public const int FinsOffset = 40;
     public const int ResetsOffset = 48;
+    public const int RenewalsOffset = 56;
+    public const int BaseOffset = 60;
 
     public fixed byte Macs[12]; // destination (real server) then source (director), as in the Ethernet header
-    public uint Scheduled;          // kernel-made: destination id | SYN IP length << 16
-    public ulong Packets;
+    public uint Scheduled;          // kernel-made: destination id | the last SYN's IP length << 16
+    public ulong Packets;           // every connection of the tuple the flow carried
     public ulong Bytes;
     public ulong Incarnation;       // kernel-made: bpf_ktime_get_ns() | 1 when made; 0 in a flow user space made
-    public ulong Fins;
+    public ulong Fins;              // the current connection's
     public ulong Resets;
+    public uint Renewals;           // SYNs that reused the tuple and that the kernel kept on the flow's server
+    public uint Base;               // low 32 bits of Packets through the current connection's SYN (if the kernel counted it)
 
     public static XdpFlowValue Create(MacAddress server, MacAddress director)
     {
@@ -72,4 +86,7 @@ internal unsafe struct XdpFlowValue
         director.Write(macs[MacAddress.Length..]);
         return value;
     }
+
+    /// <summary>Gets the current connection's packets after its SYN (the kernel counted them since the last renewal, or since it made the flow).</summary>
+    public readonly uint CurrentPackets => (uint)Packets - Base;
 }

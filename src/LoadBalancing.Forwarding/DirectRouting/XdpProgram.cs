@@ -33,6 +33,7 @@ internal static class XdpProgram
     private const int HelperMapUpdateElement = 2;
     private const int MapUpdateAny = 0;
     private const int MapUpdateNoExist = 1;
+    private const int MapUpdateExist = 2;
     private const int HelperKtimeGetNs = 5;
     private const int HelperRedirect = 23;
     private const int HelperSkbPullData = 39;
@@ -47,21 +48,21 @@ internal static class XdpProgram
     // The ingress interface index, kept on the stack across the helper calls (classifier only).
     private const short IfIndexOffset = -24;
 
-    // The classifier's context (struct __sk_buff *), for the pass exit (R6 is reused for data): R10 - 96 .. R10 - 89.
-    private const short ContextOffset = -96;
+    // The classifier's context (struct __sk_buff *), for the pass exit (R6 is reused for data): R10 - 104 .. R10 - 97.
+    private const short ContextOffset = -104;
 
     // Stack slots of the key (R10 - 16 .. R10 - 1).
     private const short KeyOffset = -XdpFlowKey.Length;
 
     // Scheduling in the kernel: an array map's u32 key (R10 - 20), the services map's key (R10 - 32) and the new
-    // flow's value (R10 - 88 .. R10 - 33).
+    // flow's value (R10 - 96 .. R10 - 33).
     private const short ArrayKeyOffset = -20;
     private const short ServiceKeyOffset = -32;
-    private const short ValueOffset = -88;
+    private const short ValueOffset = -96;
 
     public static EbpfInstruction[] Build(int mapDescriptor) => Build(mapDescriptor, XdpMode.Generic);
 
-    /// <summary>The <c>Scheduled</c> word of a flow the kernel made: the destination's id in the low half, the SYN's IP length in the high half.</summary>
+    /// <summary>The <c>Scheduled</c> word of a flow the kernel made: the destination's id in the low half, the last SYN's IP length in the high half.</summary>
     public const int SynLengthShift = 16;
 
     /// <summary>
@@ -199,11 +200,9 @@ internal static class XdpProgram
          .Load(Size.Half, R4, R0, 6).Store(Size.Half, R6, 6, R4)
          .Load(Size.Word, R4, R0, 8).Store(Size.Word, R6, 8, R4)
 
+        // A FIN or RST is forwarded too and counted apart: user space applies its state transition when it folds the
+        // counters. Counted before the packet, so a fold that sees the packet sees its FIN or RST too.
          .Move(R4, 1)
-         .AtomicAdd64(R0, XdpFlowValue.PacketsOffset, R4)
-         .AtomicAdd64(R0, XdpFlowValue.BytesOffset, R8)
-
-        // A FIN or RST is forwarded too and counted apart: user space applies its state transition when it folds the counters.
          .MoveRegister(R5, R9).And(R5, 0x01)
          .JumpIf(Condition.Equal, R5, 0, "no-fin")
          .AtomicAdd64(R0, XdpFlowValue.FinsOffset, R4)
@@ -211,7 +210,9 @@ internal static class XdpProgram
          .MoveRegister(R5, R9).And(R5, 0x04)
          .JumpIf(Condition.Equal, R5, 0, "no-rst")
          .AtomicAdd64(R0, XdpFlowValue.ResetsOffset, R4)
-         .Label("no-rst");
+         .Label("no-rst")
+         .AtomicAdd64(R0, XdpFlowValue.BytesOffset, R8)
+         .AtomicAdd64(R0, XdpFlowValue.PacketsOffset, R4);
         if (schedule is { } maps)
         {
             a.Jump("send");
@@ -360,13 +361,13 @@ internal static class XdpProgram
 
     /// <summary>
     /// A bare SYN of a flow the map has (R0 = its value, R6 = data, R8 = the IP total length): a client that reuses
-    /// the tuple of a connection it closed. When the old flow was closed by a FIN alone after at least one other
-    /// segment, user space's fold makes its entry FIN_WAIT, where IPVS (<c>conn_reuse_mode</c> 1) keeps the tuple
-    /// on its server: the kernel then renews the flow for the same server. The old flow's last counts go to the
-    /// reused map (one pending renewal per tuple: a flow renewed again before user space took it adds its counts to
-    /// the pending ones), and the new flow carries <see cref="XdpScheduleRing.StickyId"/>, the SYN counted, and a new
-    /// incarnation. Anything else (a retransmission, an RST, a service no longer scheduled in the kernel) goes to
-    /// user space.
+    /// the tuple of a connection it closed. When the current connection was closed by a FIN alone after at least one
+    /// other segment, user space's fold makes its entry FIN_WAIT, where IPVS (<c>conn_reuse_mode</c> 1) keeps the
+    /// tuple on its server: the kernel then renews the flow for the same server. It replaces the value as a whole
+    /// (<c>BPF_EXIST</c>, so a reader never sees half of it): a copy with one more renewal, the SYN counted and its
+    /// length, the FINs and RSTs of the new connection at 0, and the packet count through the SYN as its base (see
+    /// <see cref="XdpFlowValue"/>). User space folds the renewal from the value. Anything else (a retransmission,
+    /// an RST, a service no longer scheduled in the kernel, the flow withdrawn meanwhile) goes to user space.
     /// </summary>
     private static void EmitReuse(EbpfAssembler a, int flows, XdpScheduleMaps maps)
     {
@@ -380,14 +381,11 @@ internal static class XdpProgram
          .Load(Size.Double, R5, R0, XdpFlowValue.FinsOffset)
          .JumpIf(Condition.Equal, R5, 0, "pass")
 
-        // R5 = FINs, and the SYN a kernel-made flow counted: at least one more packet, an ACK, must have passed.
-         .Load(Size.Word, R4, R0, XdpFlowValue.ScheduledOffset)
-         .And(R4, 0xFFFF)
-         .JumpIf(Condition.Equal, R4, 0, "reuse-counted")
-         .Add(R5, 1)
-         .Label("reuse-counted")
+        // The connection's packets after its SYN ((u32)Packets - Base) must outnumber its FINs: an ACK passed too.
          .Load(Size.Double, R4, R0, XdpFlowValue.PacketsOffset)
-         .JumpIfRegister(Condition.GreaterOrEqual, R5, R4, "pass")
+         .Load(Size.Word, R3, R0, XdpFlowValue.BaseOffset)
+         .SubtractRegister(R4, R3)
+         .JumpIf32Register(Condition.GreaterOrEqual, R5, R4, "pass")
          .MoveRegister(R7, R0)
 
         // The service must still be scheduled in the kernel (rr/wrr, not persistent).
@@ -395,48 +393,55 @@ internal static class XdpProgram
          .Load(Size.Half, R4, R6, 36).Store(Size.Half, R10, ServiceKeyOffset + 4, R4)
          .StoreImmediate(Size.Half, R10, ServiceKeyOffset + 6, 0)
          .CallMapLookup(maps.Services, ServiceKeyOffset)
-         .JumpIf(Condition.Equal, R0, 0, "pass")
+         .JumpIf(Condition.Equal, R0, 0, "pass");
 
-        // The old flow's last counts, for user space to fold into the old entry.
-         .LoadMap(R1, maps.Reused)
+        // The renewed value: a copy of the flow's.
+        for (short offset = 0; offset < XdpFlowValue.Length; offset += 8)
+        {
+            a.Load(Size.Double, R4, R7, offset).Store(Size.Double, R10, (short)(ValueOffset + offset), R4);
+        }
+
+        // The SYN counted (the count through it is the new base), its length next to the id, no FIN or RST yet, one
+        // more renewal.
+        a.Load(Size.Double, R4, R10, ValueOffset + XdpFlowValue.PacketsOffset)
+         .Add(R4, 1)
+         .Store(Size.Double, R10, ValueOffset + XdpFlowValue.PacketsOffset, R4)
+         .Store(Size.Word, R10, ValueOffset + XdpFlowValue.BaseOffset, R4)
+         .Load(Size.Double, R4, R10, ValueOffset + XdpFlowValue.BytesOffset)
+         .AddRegister(R4, R8)
+         .Store(Size.Double, R10, ValueOffset + XdpFlowValue.BytesOffset, R4)
+         .StoreImmediate(Size.Double, R10, ValueOffset + XdpFlowValue.FinsOffset, 0)
+         .StoreImmediate(Size.Double, R10, ValueOffset + XdpFlowValue.ResetsOffset, 0)
+         .Load(Size.Word, R4, R10, ValueOffset + XdpFlowValue.ScheduledOffset)
+         .And(R4, 0xFFFF)
+         .MoveRegister(R5, R8).ShiftLeft(R5, SynLengthShift)
+         .AddRegister(R4, R5)
+         .Store(Size.Word, R10, ValueOffset + XdpFlowValue.ScheduledOffset, R4)
+         .Load(Size.Word, R4, R10, ValueOffset + XdpFlowValue.RenewalsOffset)
+         .Add(R4, 1)
+         .Store(Size.Word, R10, ValueOffset + XdpFlowValue.RenewalsOffset, R4)
+         .LoadMap(R1, flows)
          .MoveRegister(R2, R10).Add(R2, KeyOffset)
-         .MoveRegister(R3, R7)
-         .Move(R4, MapUpdateNoExist)
+         .MoveRegister(R3, R10).Add(R3, ValueOffset)
+         .Move(R4, MapUpdateExist)
          .Call(HelperMapUpdateElement)
-         .JumpIf(Condition.Equal, R0, 0, "reuse-new")
-
-        // A renewal of the tuple is still pending (the old flow is itself a renewal user space has not taken yet): its
-        // counts join the pending ones. It was the same entry's connection on the same server, so user space folds
-        // them all into that entry, before the new flow's SYN.
-         .CallMapLookup(maps.Reused, KeyOffset)
-         .JumpIf(Condition.Equal, R0, 0, "pass")
-         .Load(Size.Double, R4, R7, XdpFlowValue.PacketsOffset).AtomicAdd64(R0, XdpFlowValue.PacketsOffset, R4)
-         .Load(Size.Double, R4, R7, XdpFlowValue.BytesOffset).AtomicAdd64(R0, XdpFlowValue.BytesOffset, R4)
-         .Load(Size.Double, R4, R7, XdpFlowValue.FinsOffset).AtomicAdd64(R0, XdpFlowValue.FinsOffset, R4)
-         .Load(Size.Double, R4, R7, XdpFlowValue.ResetsOffset).AtomicAdd64(R0, XdpFlowValue.ResetsOffset, R4)
-
-        // The new flow: the same MACs, the sticky id | SYN length << 16, one packet.
-         .Label("reuse-new")
-         .Load(Size.Word, R4, R7, 0).Store(Size.Word, R10, ValueOffset, R4)
-         .Load(Size.Word, R4, R7, 4).Store(Size.Word, R10, ValueOffset + 4, R4)
-         .Load(Size.Word, R4, R7, 8).Store(Size.Word, R10, ValueOffset + 8, R4)
-         .MoveRegister(R4, R8).ShiftLeft(R4, SynLengthShift)
-         .Or(R4, XdpScheduleRing.StickyId)
-         .Store(Size.Word, R10, ValueOffset + XdpFlowValue.ScheduledOffset, R4);
-        EmitNewFlow(a, flows, MapUpdateAny);
-        a.Jump("rewrite");
+         .JumpIf(Condition.NotEqual, R0, 0, "pass")
+         .Jump("rewrite");
     }
 
     /// <summary>
     /// Completes the new flow's value at <see cref="ValueOffset"/> (MACs and <c>Scheduled</c> written; R8 = the SYN's
-    /// IP length): the SYN counted as its one packet, no FIN or RST, a new incarnation (<c>bpf_ktime_get_ns() | 1</c>,
-    /// never 0, a flow user space made), and puts it into the flow map with <paramref name="flags"/>; a refusal passes.
+    /// IP length): the SYN counted as its one packet (and as the base), no FIN, RST or renewal, a new incarnation
+    /// (<c>bpf_ktime_get_ns() | 1</c>, never 0, a flow user space made), and puts it into the flow map with
+    /// <paramref name="flags"/>; a refusal passes.
     /// </summary>
     private static void EmitNewFlow(EbpfAssembler a, int flows, int flags)
         => a.StoreImmediate(Size.Double, R10, ValueOffset + XdpFlowValue.PacketsOffset, 1)
             .Store(Size.Double, R10, ValueOffset + XdpFlowValue.BytesOffset, R8)
             .StoreImmediate(Size.Double, R10, ValueOffset + XdpFlowValue.FinsOffset, 0)
             .StoreImmediate(Size.Double, R10, ValueOffset + XdpFlowValue.ResetsOffset, 0)
+            .StoreImmediate(Size.Word, R10, ValueOffset + XdpFlowValue.RenewalsOffset, 0)
+            .StoreImmediate(Size.Word, R10, ValueOffset + XdpFlowValue.BaseOffset, 1)
             .Call(HelperKtimeGetNs)
             .Or(R0, 1)
             .Store(Size.Double, R10, ValueOffset + XdpFlowValue.IncarnationOffset, R0)

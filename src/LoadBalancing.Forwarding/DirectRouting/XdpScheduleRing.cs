@@ -14,8 +14,7 @@ namespace LoadBalancing.Forwarding.DirectRouting;
 /// <param name="Services">The services map (<c>lb_dr_svcs</c>).</param>
 /// <param name="Heads">The heads array (<c>lb_dr_heads</c>).</param>
 /// <param name="Ring">The picks array (<c>lb_dr_ring</c>).</param>
-/// <param name="Reused">The hash of the last counts of flows whose tuple a new connection took in the kernel (<c>lb_dr_reused</c>).</param>
-internal readonly record struct XdpScheduleMaps(int Services, int Heads, int Ring, int Reused);
+internal readonly record struct XdpScheduleMaps(int Services, int Heads, int Ring);
 
 /// <summary>
 /// New TCP connections scheduled in the kernel: for each eligible virtual service (IPv4 TCP, <c>rr</c> or
@@ -61,19 +60,9 @@ internal sealed unsafe class XdpScheduleRing : IDisposable
 
     private const int MaxDestinationId = ushort.MaxValue - 1;
 
-    /// <summary>
-    /// The destination id of a flow the kernel renewed for a SYN that reused a closed connection's tuple: it kept
-    /// the old flow's server (IPVS keeps a FIN_WAIT entry's server), so no pick names it.
-    /// </summary>
-    public const ushort StickyId = ushort.MaxValue;
-
-    /// <summary>How many renewed flows' last counts may wait for the next synchronization (about a second's reuses).</summary>
-    public const int MaxPendingReuses = 16 * 1024;
-
     private readonly SafeFileDescriptor _services;
     private readonly SafeFileDescriptor _heads;
     private readonly SafeFileDescriptor _ring;
-    private readonly SafeFileDescriptor _reused;
     private readonly byte* _headsBase;
     private readonly nuint _headsLength;
     private readonly byte* _ringBase;
@@ -93,11 +82,10 @@ internal sealed unsafe class XdpScheduleRing : IDisposable
     private VirtualServiceState?[] _scheduled = new VirtualServiceState?[SlotCount];
     private bool _disposed;
 
-    private XdpScheduleRing(SafeFileDescriptor services, SafeFileDescriptor heads, SafeFileDescriptor ring, SafeFileDescriptor reused, byte* headsBase, nuint headsLength, byte* ringBase, nuint ringLength, INeighbourTable neighbours, MacAddress directorMac)
+    private XdpScheduleRing(SafeFileDescriptor services, SafeFileDescriptor heads, SafeFileDescriptor ring, byte* headsBase, nuint headsLength, byte* ringBase, nuint ringLength, INeighbourTable neighbours, MacAddress directorMac)
     {
         _services = services;
         _heads = heads;
-        _reused = reused;
         _ring = ring;
         _headsBase = headsBase;
         _headsLength = headsLength;
@@ -108,15 +96,12 @@ internal sealed unsafe class XdpScheduleRing : IDisposable
     }
 
     /// <summary>Gets the maps' descriptors, for building the programs.</summary>
-    public XdpScheduleMaps Maps => new(_services.Descriptor, _heads.Descriptor, _ring.Descriptor, _reused.Descriptor);
-
-    /// <summary>Gets the reused-tuple map (<c>lb_dr_reused</c>): flow key → the last value of a flow the kernel renewed.</summary>
-    public SafeFileDescriptor ReusedMap => _reused;
+    public XdpScheduleMaps Maps => new(_services.Descriptor, _heads.Descriptor, _ring.Descriptor);
 
     /// <summary>Creates the maps and maps the two arrays into memory. Needs CAP_BPF (or root) and Linux 5.12 (atomic fetch-add).</summary>
     public static XdpScheduleRing Create(INeighbourTable neighbours, MacAddress directorMac)
     {
-        SafeFileDescriptor? services = null, heads = null, ring = null, reused = null;
+        SafeFileDescriptor? services = null, heads = null, ring = null;
         byte* headsBase = null, ringBase = null;
         nuint headsLength = 0, ringLength = 0;
         try
@@ -124,12 +109,11 @@ internal sealed unsafe class XdpScheduleRing : IDisposable
             services = BpfSystemCall.CreateMap(BpfSystemCall.MapTypeHash, ServiceKeyLength, ServiceValueLength, SlotCount, "lb_dr_svcs");
             heads = BpfSystemCall.CreateMap(BpfSystemCall.MapTypeArray, 4, HeadLength, SlotCount, BpfSystemCall.MapFlagMmapable, "lb_dr_heads");
             ring = BpfSystemCall.CreateMap(BpfSystemCall.MapTypeArray, 4, EntryLength, SlotCount * RingSize, BpfSystemCall.MapFlagMmapable, "lb_dr_ring");
-            reused = BpfSystemCall.CreateMap(BpfSystemCall.MapTypeHash, XdpFlowKey.Length, XdpFlowValue.Length, MaxPendingReuses, "lb_dr_reused");
             headsLength = PageAligned(HeadLength * SlotCount);
             headsBase = Map(heads, headsLength);
             ringLength = PageAligned(EntryLength * SlotCount * RingSize);
             ringBase = Map(ring, ringLength);
-            return new XdpScheduleRing(services, heads, ring, reused, headsBase, headsLength, ringBase, ringLength, neighbours, directorMac);
+            return new XdpScheduleRing(services, heads, ring, headsBase, headsLength, ringBase, ringLength, neighbours, directorMac);
         }
         catch
         {
@@ -141,7 +125,6 @@ internal sealed unsafe class XdpScheduleRing : IDisposable
             services?.Dispose();
             heads?.Dispose();
             ring?.Dispose();
-            reused?.Dispose();
             throw;
         }
     }
@@ -346,7 +329,6 @@ internal sealed unsafe class XdpScheduleRing : IDisposable
             _ = LibC.Munmap(_ringBase, _ringLength);
             _services.Dispose();
             _heads.Dispose();
-            _reused.Dispose();
             _ring.Dispose();
         }
     }

@@ -459,7 +459,7 @@ public abstract class KernelSchedulingTests : IDisposable
         Assert.Equal(4, connection.Destination.Statistics.InPackets);
         Assert.Equal(1, Statistics.KernelReused);
 
-        // The new connection is a flow of its own in the kernel: its own FIN, and a third reuse, renew it again.
+        // The new connection's own FIN, and a third reuse, renew the flow again.
         CloseByFin(40000);
         Assert.Equal(Forwarded, Run(Syn(40000)).Verdict);
         FastPath.Synchronize();
@@ -525,8 +525,8 @@ public abstract class KernelSchedulingTests : IDisposable
         Assert.Equal("SYN_RECV", connection.StateName); // the third connection's SYN, after the others' FINs
         Assert.Equal(7, connection.Destination.Statistics.InPackets); // 3 + 3 + the SYN, none twice
         Assert.Equal(1, Statistics.KernelScheduled);
-        Assert.Equal(1, Statistics.KernelReused); // the second connection lived and closed between two rounds
-        Assert.Equal(0, FastPath.CountPendingRenewals());
+        Assert.Equal(2, Statistics.KernelReused); // the second connection lived and closed between two rounds
+        Assert.Equal(1, connection.Destination.Statistics.Connections);
     }
 
     [Fact]
@@ -547,7 +547,7 @@ public abstract class KernelSchedulingTests : IDisposable
         var connection = Find(40000)!;
         Assert.Equal("FIN_WAIT", connection.StateName);
         Assert.Equal(9, connection.Destination.Statistics.InPackets);
-        Assert.Equal(0, FastPath.CountPendingRenewals());
+        Assert.Equal(2, Statistics.KernelReused);
     }
 
     [Fact]
@@ -587,33 +587,78 @@ public abstract class KernelSchedulingTests : IDisposable
     }
 
     [Fact]
-    public void WithdrawingAFlowTheKernelJustRenewed_PutsTheNewFlowBack_AndTheNextPassAdoptsIt()
+    public void Renewal_ReplacesTheValue_SameIncarnationAndPick_OneMoreRenewal_TheNewConnectionCountsFromItsSyn()
+    {
+        Require();
+        Run(Syn(40000));
+        var key = XdpFlowKey.Create(ServiceProtocol.Tcp, NetworkAddress.Parse("10.77.0.10"), 40000, NetworkAddress.Parse(Vip), 80);
+        Assert.True(BpfSystemCall.Lookup(FastPath.FlowMap, in key, out XdpFlowValue made));
+        CloseByFin(40000);
+
+        Assert.Equal(Forwarded, Run(Syn(40000)).Verdict);
+
+        Assert.True(BpfSystemCall.Lookup(FastPath.FlowMap, in key, out XdpFlowValue renewed));
+        Assert.Equal(made.Incarnation, renewed.Incarnation);
+        Assert.Equal(made.Scheduled, renewed.Scheduled); // the pick's id, and a SYN of the same length
+        Assert.Equal((0u, 1u), (made.Renewals, made.Base));
+        Assert.Equal((1u, 4u), (renewed.Renewals, renewed.Base)); // SYN, ACK, FIN, and the renewing SYN
+        Assert.Equal(4UL, renewed.Packets);
+        Assert.Equal(4 * made.Bytes, renewed.Bytes);
+        Assert.Equal((0UL, 0UL), (renewed.Fins, renewed.Resets));
+        Assert.Equal(0u, renewed.CurrentPackets);
+
+        // The new connection's ACK counts as its own packet; its FIN as its own FIN.
+        CloseByFin(40000);
+        Assert.True(BpfSystemCall.Lookup(FastPath.FlowMap, in key, out XdpFlowValue closed));
+        Assert.Equal((2u, 1UL, 6UL), (closed.CurrentPackets, closed.Fins, closed.Packets));
+    }
+
+    [Fact]
+    public void RenewedConnectionStillOpen_ItsSynAgainIsNotRenewed_ButPassesToUserSpace()
+    {
+        Require();
+        Run(Syn(40000));
+        CloseByFin(40000);
+        Run(Syn(40000));
+        Assert.Equal(Forwarded, Run(Segment(40000, 0x10)).Verdict);
+
+        Assert.Equal(Passed, Run(Syn(40000)).Verdict); // no FIN of the renewed connection yet: a retransmission
+    }
+
+    [Fact]
+    public void WithdrawingAFlowTheKernelJustRenewed_FoldsTheRenewal_TheNewConnectionGoesOnInUserSpace()
     {
         Require();
         var (connection, renewed) = AdoptedClosedAndRenewed(40000);
 
         // A segment of the old connection that user space handles (a FIN retransmitted with IP options) withdraws
-        // the flow it knows: the map holds the renewed one by then.
+        // the flow it knows, renewed by then: the renewal is folded, and the new connection leaves the kernel too.
         var fin = Packet(40000, TcpFlags.Fin | TcpFlags.Ack);
         FastPath.OnForwarded(in fin, connection, MacAddress.Read(renewed.AsSpan(0, 6)));
 
-        Assert.Equal(1, FastPath.CountKernelFlows());
-        Assert.Equal(Forwarded, Run(Segment(40000, 0x10)).Verdict);
-        FastPath.Synchronize();
+        Assert.Equal(0, FastPath.CountKernelFlows());
+        Assert.Same(connection, Find(40000));
+        Assert.Equal("SYN_RECV", connection.StateName);
+        Assert.Equal(4, connection.Destination.Statistics.InPackets);
+        Assert.Equal(1, connection.Destination.Statistics.Connections);
         Assert.Equal(1, Statistics.KernelReused);
-        Assert.Equal("ESTABLISHED", Find(40000)!.StateName);
-        Assert.Equal(5, connection.Destination.Statistics.InPackets);
+
+        // Its ACK reaches user space, which finds the entry and offers the established flow to the kernel again.
+        Assert.Equal(Passed, Run(Segment(40000, 0x10)).Verdict);
+        var service = Services.Services.Single(s => s.Key.Port == 80);
+        var ack = Packet(40000, TcpFlags.Ack);
+        var decision = Connections.ProcessInbound(in ack, service);
+        Assert.Same(connection, decision.Connection);
+        Assert.Equal("ESTABLISHED", connection.StateName);
+        FastPath.OnForwarded(in ack, connection, MacAddress.Read(renewed.AsSpan(0, 6)));
+        Assert.Equal(Forwarded, Run(Segment(40000, 0x10)).Verdict);
     }
 
     [Fact]
-    public void RenewedFlowRenewedAgainBeforeItWasAdopted_BothAreTakenInOrder()
+    public void AdoptedFlowRenewedTwiceBetweenTwoFolds_EveryPacketCountedOnce_InTheSameEntry()
     {
         Require();
-        var (connection, renewed) = AdoptedClosedAndRenewed(40000);
-        var fin = Packet(40000, TcpFlags.Fin | TcpFlags.Ack);
-        FastPath.OnForwarded(in fin, connection, MacAddress.Read(renewed.AsSpan(0, 6))); // the old flow leaves the list
-
-        // The renewed flow, never adopted, closes and its tuple is reused again: the kernel renews it a second time.
+        var (connection, _) = AdoptedClosedAndRenewed(40000);
         CloseByFin(40000);
         Assert.Equal(Forwarded, Run(Syn(40000)).Verdict);
 
@@ -624,56 +669,72 @@ public abstract class KernelSchedulingTests : IDisposable
         Assert.Same(connection, Find(40000));
         Assert.Equal("SYN_RECV", connection.StateName);
         Assert.Equal(7, connection.Destination.Statistics.InPackets);
+        Assert.Equal(7, Statistics.FastPathPackets);
         Assert.Equal(2, Statistics.KernelReused);
         Assert.Equal(1, connection.Destination.Statistics.Connections);
         Assert.Equal(0, Statistics.FastPathErrors);
     }
 
     [Fact]
-    public void RenewedFlowWhoseSuccessorLeftTheMap_TheOldFlowsLastCountsAreStillFolded()
+    public void RenewalAfterTheOldEntryExpired_ANewEntryIsMade_AndTheFlowFollowsIt()
     {
         Require();
         var (connection, _) = AdoptedClosedAndRenewed(40000);
-
-        // The renewed flow leaves the map before a pass reads it (as an LRU eviction would): the old flow, still
-        // listed, is withdrawn at the end of the sweep, and its last counts come from the reused map.
-        Assert.True(BpfSystemCall.Delete(FastPath.FlowMap, XdpFlowKey.Create(ServiceProtocol.Tcp, NetworkAddress.Parse("10.77.0.10"), 40000, NetworkAddress.Parse(Vip), 80)));
-        Assert.Equal(1, FastPath.CountPendingRenewals());
+        _time.Advance(TimeSpan.FromMinutes(10));
+        Connections.Expire();
+        Assert.True(connection.IsRemoved);
 
         FastPath.Synchronize();
 
-        Assert.Equal(0, FastPath.CountPendingRenewals());
-        Assert.Equal(0, FastPath.CountKernelFlows());
-        Assert.Same(connection, Find(40000));
-        Assert.Equal("FIN_WAIT", connection.StateName);
-        Assert.Equal(3, connection.Destination.Statistics.InPackets); // SYN, ACK, FIN: the renewed SYN went with its flow
-        Assert.Equal(0, Statistics.KernelReused);
+        var renewed = Find(40000);
+        Assert.NotNull(renewed);
+        Assert.NotSame(connection, renewed);
+        Assert.Equal("SYN_RECV", renewed.StateName);
+        Assert.Equal(connection.Destination, renewed.Destination);
+        Assert.Equal(2, renewed.Destination.Statistics.Connections); // IPVS too schedules a tuple whose entry is gone
+        Assert.Equal(1, FastPath.CountKernelFlows());
+
+        Assert.Equal(Forwarded, Run(Segment(40000, 0x10)).Verdict);
+        FastPath.Synchronize();
+        Assert.Equal("ESTABLISHED", renewed.StateName);
+        Assert.Equal(1, FastPath.CountKernelFlows());
     }
 
     [Fact]
-    public void RenewalOfAFlowNeverAdopted_WhoseSuccessorLeftTheMap_IsAnOrphan_AdoptedAtTheSecondSweepThatFindsIt()
+    public void FlowEvictedAndMadeAgainByTheKernel_TheOldLeavesTheList_TheNewIsAdoptedOnItsPick()
     {
         Require();
+        // Other clients first take the picks up to where two in a row differ: the tuple's second SYN goes to another server.
+        var picks = ReferencePicks(6);
+        var skip = Enumerable.Range(0, 5).First(i => picks[i] != picks[i + 1]);
+        for (var i = 0; i < skip; i++)
+        {
+            Run(Syn((ushort)(41000 + i)));
+        }
 
-        // Made, closed and renewed by the kernel between two passes; the renewed flow then leaves the map.
-        Assert.Equal(Forwarded, Run(Syn(40000)).Verdict);
-        CloseByFin(40000);
-        Assert.Equal(Forwarded, Run(Syn(40000)).Verdict);
-        Assert.True(BpfSystemCall.Delete(FastPath.FlowMap, XdpFlowKey.Create(ServiceProtocol.Tcp, NetworkAddress.Parse("10.77.0.10"), 40000, NetworkAddress.Parse(Vip), 80)));
-
-        // The first sweep that finds the pending renewal leaves it to the next one's pass; nothing takes it there, so
-        // the second finishes it: the old connection is adopted with its counts.
+        var (_, first) = Run(Syn(40000));
         FastPath.Synchronize();
-        Assert.Equal(1, FastPath.CountPendingRenewals());
-        Assert.Null(Find(40000));
+        var old = Find(40000)!;
+        var key = XdpFlowKey.Create(ServiceProtocol.Tcp, NetworkAddress.Parse("10.77.0.10"), 40000, NetworkAddress.Parse(Vip), 80);
+        Assert.True(BpfSystemCall.Delete(FastPath.FlowMap, key)); // as an LRU eviction would
+
+        // The client's SYN again (a retransmission, say): a miss, so the kernel schedules it with the next pick.
+        var (verdict, second) = Run(Syn(40000));
+        Assert.Equal(Forwarded, verdict);
+        Assert.Equal(picks[skip..(skip + 2)], [Served(first), Served(second)]);
 
         FastPath.Synchronize();
-        Assert.Equal(0, FastPath.CountPendingRenewals());
-        var connection = Find(40000);
-        Assert.NotNull(connection);
-        Assert.Equal("FIN_WAIT", connection.StateName);
-        Assert.Equal(3, connection.Destination.Statistics.InPackets);
-        Assert.Equal(1, connection.Destination.Statistics.Connections);
+
+        var connection = Find(40000)!;
+        Assert.Equal(Served(second), connection.DestinationAddress.ToString());
+        Assert.Equal("SYN_RECV", connection.StateName);
+        Assert.True(old.IsRemoved); // the connection follows its SYN to the other server
+        Assert.Equal(skip + 2, Statistics.KernelScheduled);
+        Assert.Equal(0, Statistics.FastPathErrors);
+        Assert.Equal(skip + 1, FastPath.CountKernelFlows());
+        Assert.Equal(Forwarded, Run(Segment(40000, 0x10)).Verdict);
+        FastPath.Synchronize();
+        Assert.Equal("ESTABLISHED", Find(40000)!.StateName);
     }
 
     [Fact]
