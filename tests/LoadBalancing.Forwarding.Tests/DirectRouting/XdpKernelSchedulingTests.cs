@@ -701,6 +701,24 @@ public abstract class KernelSchedulingTests : IDisposable
     }
 
     [Fact]
+    public void RenewalTheTableDoesNotTake_ServiceMadePersistentMeanwhile_IsAnError_AndTheFlowLeavesTheKernel()
+    {
+        Require();
+        var (connection, _) = AdoptedClosedAndRenewed(40000);
+        Apply(Config(3, 2, 1, persistence: TimeSpan.FromMinutes(5)));
+        FastPath.RefreshSchedule(Services.Services);
+
+        // The fold folds the closing connection's last segments; the renewing SYN has no entry to go to (a persistent
+        // service's connections need a template, which only user space's scheduling makes).
+        FastPath.Synchronize();
+
+        Assert.Equal(1, Statistics.FastPathErrors);
+        Assert.Equal("FIN_WAIT", connection.StateName);
+        Assert.Equal(0, FastPath.CountKernelFlows());
+        Assert.Equal(Passed, Run(Segment(40000, 0x10)).Verdict); // the new connection's packets go to user space
+    }
+
+    [Fact]
     public void FlowEvictedAndMadeAgainByTheKernel_TheOldLeavesTheList_TheNewIsAdoptedOnItsPick()
     {
         Require();
@@ -839,7 +857,7 @@ public abstract class KernelSchedulingTests : IDisposable
         return (verdict, output[..length]);
     }
 
-    private static LoadBalancerConfig Config(int w1, int w2, int w3) => new()
+    private static LoadBalancerConfig Config(int w1, int w2, int w3, TimeSpan? persistence = null) => new()
     {
         Services =
         [
@@ -848,6 +866,7 @@ public abstract class KernelSchedulingTests : IDisposable
                 Key = VirtualServiceKey.ForAddress(ServiceProtocol.Tcp, NetworkAddress.Parse(Vip), 80),
                 Scheduler = SchedulerNames.WeightedRoundRobin,
                 RealServers = [Server(1, w1), Server(2, w2), Server(3, w3)],
+                PersistenceTimeout = persistence,
             },
             new VirtualServiceConfig
             {
