@@ -640,13 +640,17 @@ internal sealed unsafe class XdpFastPath : IDisposable
     }
 
     /// <summary>The SYN of <paramref name="key"/>'s tuple, as the kernel forwarded it (scheduled or renewed there).</summary>
-    private static PacketInfo Syn(XdpFlowKey key, int length) => new()
+    private static PacketInfo Syn(XdpFlowKey key, int length)
+        => Syn(ClientAddress(key), BinaryPrimitives.ReverseEndianness(key.SourcePort), VirtualAddress(key), BinaryPrimitives.ReverseEndianness(key.DestinationPort), length);
+
+    /// <summary>A TCP SYN of <paramref name="length"/> IP bytes from the client to the virtual address.</summary>
+    private static PacketInfo Syn(NetworkAddress client, ushort clientPort, NetworkAddress virtualAddress, ushort virtualPort, int length) => new()
     {
         Protocol = ServiceProtocol.Tcp,
-        SourceAddress = ClientAddress(key),
-        SourcePort = BinaryPrimitives.ReverseEndianness(key.SourcePort),
-        DestinationAddress = VirtualAddress(key),
-        DestinationPort = BinaryPrimitives.ReverseEndianness(key.DestinationPort),
+        SourceAddress = client,
+        SourcePort = clientPort,
+        DestinationAddress = virtualAddress,
+        DestinationPort = virtualPort,
         TcpFlags = TcpFlags.Syn,
         Length = length,
     };
@@ -779,16 +783,7 @@ internal sealed unsafe class XdpFastPath : IDisposable
             rest = 0;
         }
 
-        var syn = new PacketInfo
-        {
-            Protocol = ServiceProtocol.Tcp,
-            SourceAddress = old.ClientAddress,
-            SourcePort = old.ClientPort,
-            DestinationAddress = old.VirtualAddress,
-            DestinationPort = old.VirtualPort,
-            TcpFlags = TcpFlags.Syn,
-            Length = (int)synLength,
-        };
+        var syn = Syn(old.ClientAddress, old.ClientPort, old.VirtualAddress, old.VirtualPort, (int)synLength);
         var connection = _connections.AddScheduled(in syn, old.Destination.Service, old.Destination);
         var renewals = value.Renewals - flow.Renewals;
         flow.Packets = value.Packets;
