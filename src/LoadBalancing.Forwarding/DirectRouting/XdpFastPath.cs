@@ -194,9 +194,14 @@ internal sealed unsafe class XdpFastPath : IDisposable
             return;
         }
 
+        if (!present)
+        {
+            return;
+        }
+
         lock (flow)
         {
-            if (present && !flow.Withdrawn)
+            if (!flow.Withdrawn)
             {
                 Fold(flow, in value); // with the kernel's renewals: the SYN is then the renewed connection's, retransmitted
             }
@@ -744,10 +749,7 @@ internal sealed unsafe class XdpFastPath : IDisposable
 
         var fins = (long)(value.Fins - flow.Fins);
         var resets = (long)(value.Resets - flow.Resets);
-        flow.Packets = value.Packets;
-        flow.Bytes = value.Bytes;
-        flow.Fins = value.Fins;
-        flow.Resets = value.Resets;
+        flow.Take(in value);
         _connections.AddOffloadedTraffic(flow.Connection, packets, Math.Max(0, bytes), Segments(flow, packets, fins, resets));
         _statistics.CountFastPath(packets, bytes);
     }
@@ -786,11 +788,7 @@ internal sealed unsafe class XdpFastPath : IDisposable
         var syn = Syn(old.ClientAddress, old.ClientPort, old.VirtualAddress, old.VirtualPort, (int)synLength);
         var connection = _connections.AddScheduled(in syn, old.Destination.Service, old.Destination);
         var renewals = value.Renewals - flow.Renewals;
-        flow.Packets = value.Packets;
-        flow.Bytes = value.Bytes;
-        flow.Fins = value.Fins;
-        flow.Resets = value.Resets;
-        flow.Renewals = value.Renewals;
+        flow.Take(in value);
         flow.Closed = false;
         flow.ClosedRounds = 0;
         if (connection is null)
@@ -856,6 +854,16 @@ internal sealed unsafe class XdpFastPath : IDisposable
 
         /// <summary>Gets or sets a value indicating whether the table did not take a renewal's SYN (the flow must leave the kernel).</summary>
         public bool Failed { get; set; }
+
+        /// <summary>Records <paramref name="value"/>'s counters as folded (under the flow's lock).</summary>
+        public void Take(in XdpFlowValue value)
+        {
+            Packets = value.Packets;
+            Bytes = value.Bytes;
+            Fins = value.Fins;
+            Resets = value.Resets;
+            Renewals = value.Renewals;
+        }
 
         /// <summary>Gets or sets the synchronization round whose batch pass last saw the flow in the kernel's map.</summary>
         public long SeenGeneration { get; set; }
