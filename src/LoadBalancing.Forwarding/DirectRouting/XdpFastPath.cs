@@ -697,21 +697,30 @@ internal sealed unsafe class XdpFastPath : IDisposable
 
             flow.Withdrawn = true;
             bool found;
-            try
+            if (BpfSystemCall.Lookup(_map, &key, &value) && value.Incarnation != flow.Incarnation)
             {
-                found = BpfSystemCall.LookupAndDelete(_map, &key, &value);
+                // Another flow of the tuple, which the kernel made after this one left the map (evicted): it stays,
+                // and the next pass adopts it. Deleting it and putting it back would pass its packets to user space
+                // in between, which would send them after this flow's entry.
+                found = false;
             }
-            catch (BpfException)
+            else
             {
-                // Kernels before 5.14 have no lookup-and-delete for hash maps: read, then delete.
-                found = BpfSystemCall.Lookup(_map, &key, &value);
-                BpfSystemCall.Delete(_map, &key);
+                try
+                {
+                    found = BpfSystemCall.LookupAndDelete(_map, &key, &value);
+                }
+                catch (BpfException)
+                {
+                    // Kernels before 5.14 have no lookup-and-delete for hash maps: read, then delete.
+                    found = BpfSystemCall.Lookup(_map, &key, &value);
+                    BpfSystemCall.Delete(_map, &key);
+                }
             }
 
             if (found && value.Incarnation != flow.Incarnation)
             {
-                // Another flow of the tuple, which the kernel made after this one left the map: it goes back (the next
-                // pass adopts it).
+                // Made by the kernel between the two lookups: it goes back (the next pass adopts it).
                 BpfSystemCall.Update(_map, &key, &value);
             }
             else if (found)

@@ -756,6 +756,31 @@ public abstract class KernelSchedulingTests : IDisposable
     }
 
     [Fact]
+    public void WithdrawingAFlowWhoseTupleTheKernelMadeAgain_LeavesTheNewFlowInTheKernel_TheNextPassAdoptsIt()
+    {
+        Require();
+        var (_, first) = Run(Syn(40000));
+        FastPath.Synchronize();
+        var old = Find(40000)!;
+        var key = XdpFlowKey.Create(ServiceProtocol.Tcp, NetworkAddress.Parse("10.77.0.10"), 40000, NetworkAddress.Parse(Vip), 80);
+        Assert.True(BpfSystemCall.Delete(FastPath.FlowMap, key)); // as an LRU eviction would
+        Assert.Equal(Forwarded, Run(Syn(40000)).Verdict); // the kernel makes the flow again
+
+        // A segment of the old connection that user space handles (a FIN with IP options) withdraws the flow it
+        // lists; the kernel's new flow is not that one and stays.
+        var fin = Packet(40000, TcpFlags.Fin | TcpFlags.Ack);
+        FastPath.OnForwarded(in fin, old, MacAddress.Read(first.AsSpan(0, 6)));
+
+        Assert.Equal(1, FastPath.CountKernelFlows());
+        Assert.Equal(Forwarded, Run(Segment(40000, 0x10)).Verdict);
+        FastPath.Synchronize();
+        Assert.Equal(2, Statistics.KernelScheduled);
+        Assert.Equal(0, Statistics.FastPathErrors);
+        Assert.Equal("ESTABLISHED", Find(40000)!.StateName);
+        Assert.Equal(Forwarded, Run(Segment(40000, 0x10)).Verdict);
+    }
+
+    [Fact]
     public void FlowUserSpaceNoLongerLists_IsRemovedAfterTwoPasses_ItsCountsGoToTheEntry()
     {
         Require();
