@@ -776,17 +776,20 @@ internal sealed unsafe class XdpFastPath : IDisposable
     private void FoldRenewals(OffloadedFlow flow, in XdpFlowValue value)
     {
         var current = value.CurrentPackets;
-        var throughSyn = value.Packets - current;
-        if (current > int.MaxValue || throughSyn <= flow.Packets)
+        if (current > int.MaxValue)
         {
-            return; // not a value the kernel writes (a renewal's base counts the SYN after the packets folded)
+            return; // not a value the kernel writes
         }
 
+        // The closing connection's packets not folded yet: those before the SYN. None when a fold read the old value
+        // after the renewal had copied it: a packet counted into the old value then (on another CPU) is not in the
+        // new one, and that fold took it from the old.
+        var throughSyn = value.Packets - current;
+        var closing = throughSyn > flow.Packets ? (long)(throughSyn - 1 - flow.Packets) : 0;
         var synLength = (long)(value.Scheduled >> XdpProgram.SynLengthShift);
-        var packets = (long)(value.Packets - flow.Packets);
-        var bytes = (long)(value.Bytes - flow.Bytes);
-        var closing = (long)(throughSyn - 1 - flow.Packets);
-        var rest = Math.Max(0, bytes - synLength);
+        var rest = value.Bytes > flow.Bytes ? Math.Max(0, (long)(value.Bytes - flow.Bytes) - synLength) : 0;
+        var packets = closing + 1 + current;
+        var bytes = synLength + rest;
         var old = flow.Connection;
         if (closing > 0)
         {

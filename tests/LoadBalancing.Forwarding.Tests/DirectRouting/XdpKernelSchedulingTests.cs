@@ -719,6 +719,40 @@ public abstract class KernelSchedulingTests : IDisposable
     }
 
     [Fact]
+    public void RenewalThatLostAPacketAFoldTookFromTheOldValue_IsFoldedAllTheSame_EveryPacketCountedOnce()
+    {
+        Require();
+        Run(Syn(40000));
+        FastPath.Synchronize();
+        var connection = Find(40000)!;
+        CloseByFin(40000);
+        var key = XdpFlowKey.Create(ServiceProtocol.Tcp, NetworkAddress.Parse("10.77.0.10"), 40000, NetworkAddress.Parse(Vip), 80);
+        Assert.True(BpfSystemCall.Lookup(FastPath.FlowMap, in key, out XdpFlowValue copy)); // what a renewal copies on one CPU...
+
+        // ...while another CPU counts one more segment into the old value, which a fold reads before the renewal
+        // replaces it: the renewed value lacks that segment, and its base is no more than what was folded.
+        Assert.Equal(Forwarded, Run(Segment(40000, 0x10)).Verdict);
+        FastPath.Synchronize();
+        BpfSystemCall.Update(FastPath.FlowMap, in key, in copy);
+        Assert.Equal(Forwarded, Run(Syn(40000)).Verdict);
+        Assert.Equal(Forwarded, Run(Segment(40000, 0x10)).Verdict);
+
+        FastPath.Synchronize();
+
+        Assert.Same(connection, Find(40000));
+        Assert.Equal("ESTABLISHED", connection.StateName); // the renewing SYN, then the new connection's ACK
+        Assert.Equal(1, Statistics.KernelReused);
+        Assert.Equal(6, connection.Destination.Statistics.InPackets); // SYN, ACK, FIN, ACK; SYN, ACK
+        Assert.Equal(6, Statistics.FastPathPackets);
+
+        // The flow goes on folding: the new connection's FIN.
+        Assert.Equal(Forwarded, Run(Segment(40000, 0x11)).Verdict);
+        FastPath.Synchronize();
+        Assert.Equal("FIN_WAIT", connection.StateName);
+        Assert.Equal(7, connection.Destination.Statistics.InPackets);
+    }
+
+    [Fact]
     public void FlowEvictedAndMadeAgainByTheKernel_TheOldLeavesTheList_TheNewIsAdoptedOnItsPick()
     {
         Require();
