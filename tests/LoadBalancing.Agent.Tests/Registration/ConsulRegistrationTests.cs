@@ -78,7 +78,7 @@ public sealed class ConsulRegistrationTests
     [Fact]
     public async Task Run_HeartbeatsEveryThirdOfTheTtl_TtlNeverExpires()
     {
-        var time = new FakeTimeProvider();
+        var time = new DelayCountingTimeProvider();
         await using var consul = new FakeConsulAgent(time);
         var (registrar, registry) = Registrar(Options(consul), time);
         using var _ = registry;
@@ -89,6 +89,9 @@ public sealed class ConsulRegistrationTests
 
         for (var beat = 2; beat <= 6; beat++)
         {
+            // Once the registrar waits for its next beat: advanced before its delay starts, the clock would put that
+            // beat a whole interval later.
+            await WaitUntilAsync(() => time.Delays == beat - 1);
             time.Advance(TimeSpan.FromSeconds(5));
             await WaitUntilAsync(() => consul.Checks["lb-web-10.0.0.11-80:ttl"].Checkins == beat);
             consul.Tick();
@@ -207,6 +210,25 @@ public sealed class ConsulRegistrationTests
 
         Assert.Equal(1, await DrainCommand.RunAsync(Options(consul), off: false, null, new StringWriter(), error, Ct));
         Assert.Contains("is not registered", error.ToString(), StringComparison.Ordinal);
+    }
+
+    /// <summary>A fake clock that counts the one-shot timers made on it (each <c>Task.Delay</c> makes one).</summary>
+    private sealed class DelayCountingTimeProvider : FakeTimeProvider
+    {
+        private int _delays;
+
+        public int Delays => Volatile.Read(ref _delays);
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            var timer = base.CreateTimer(callback, state, dueTime, period);
+            if (period == Timeout.InfiniteTimeSpan)
+            {
+                Interlocked.Increment(ref _delays);
+            }
+
+            return timer;
+        }
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition)
