@@ -212,25 +212,6 @@ public sealed class ConsulRegistrationTests
         Assert.Contains("is not registered", error.ToString(), StringComparison.Ordinal);
     }
 
-    /// <summary>A fake clock that counts the one-shot timers made on it (each <c>Task.Delay</c> makes one).</summary>
-    private sealed class DelayCountingTimeProvider : FakeTimeProvider
-    {
-        private int _delays;
-
-        public int Delays => Volatile.Read(ref _delays);
-
-        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
-        {
-            var timer = base.CreateTimer(callback, state, dueTime, period);
-            if (period == Timeout.InfiniteTimeSpan)
-            {
-                Interlocked.Increment(ref _delays);
-            }
-
-            return timer;
-        }
-    }
-
     private static async Task WaitUntilAsync(Func<bool> condition)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));

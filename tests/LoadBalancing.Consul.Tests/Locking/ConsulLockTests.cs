@@ -21,7 +21,7 @@ public sealed class ConsulLockTests
     [Fact]
     public async Task Acquire_FreeKey_HeldRenewedAtHalfTtlReleasedOnDispose()
     {
-        var time = new FakeTimeProvider();
+        var time = new DelayCountingTimeProvider();
         await using var consul = new FakeConsulAgent(time);
         using var client = ConsulClientFactory.Create(consul.ClientOptions(), TimeProvider.System);
 
@@ -30,30 +30,21 @@ public sealed class ConsulLockTests
         var key = consul.Key(Key)!;
         Assert.Equal((held.SessionId, 1UL, "director-a"), (key.Session, key.LockIndex, Encoding.UTF8.GetString(key.Value)));
         Assert.Equal(1UL, held.LockIndex);
-        // Fake time moves 1 s at a time with a real pause after each step, so the renew loop can arm its next timer
-        // (advancing 5 s at once could run before that timer exists). Renewals come due every TTL/2 = 5 s: never
-        // faster, and four of them within 4 × 5 s plus a step of slack each.
+        // Renewals come due every TTL/2 = 5 s, never earlier. The clock moves only once the renew loop waits for its
+        // next renewal (advanced before that delay exists, the clock would put the renewal 5 s later).
         var renewalsBefore = Renewals(consul);
-        var advanced = 0;
-        while (Renewals(consul) < renewalsBefore + 4 && advanced < 40)
+        for (var beat = 1; beat <= 4; beat++)
         {
-            time.Advance(TimeSpan.FromSeconds(1));
-            advanced++;
+            await WaitUntilAsync(() => time.Delays == beat);
+            time.Advance(TimeSpan.FromSeconds(5) - TimeSpan.FromTicks(1));
             consul.Tick();
-
-            // At every 5 s a renewal is due: give its HTTP call real time to arrive before moving on.
-            var pause = System.Diagnostics.Stopwatch.StartNew();
-            do
-            {
-                await Task.Delay(10, Ct);
-            }
-            while (Renewals(consul) < renewalsBefore + (advanced / 5) && pause.ElapsedMilliseconds < (advanced % 5 == 0 ? 2000 : 20));
-
-            Assert.True(Renewals(consul) - renewalsBefore <= (advanced / 5) + 1, $"{Renewals(consul) - renewalsBefore} renewals in {advanced} s: faster than TTL/2");
-            Assert.False(held.LostToken.IsCancellationRequested, $"lost after {advanced} s: {held.LostReason}");
+            Assert.Equal(renewalsBefore + beat - 1, Renewals(consul));
+            time.Advance(TimeSpan.FromTicks(1));
+            await WaitUntilAsync(() => Renewals(consul) == renewalsBefore + beat);
+            consul.Tick();
+            Assert.False(held.LostToken.IsCancellationRequested, $"lost after {5 * beat} s: {held.LostReason}");
         }
 
-        Assert.InRange(advanced, 20, 24);
         Assert.False(held.LostToken.IsCancellationRequested);     // 20 s on a 10 s TTL: renewals kept it alive
         await held.DisposeAsync();
 
