@@ -73,14 +73,19 @@ internal sealed partial class TcpProxyConnection
 
             Touch();
             Count(inbound, received);
-            error = await SendAllAsync(operation, target, buffer[..received]).ConfigureAwait(false);
+            var sending = SendAllAsync(operation, target, buffer[..received]);
+            var waited = !sending.IsCompleted;
+            error = await sending.ConfigureAwait(false);
             if (error != SocketError.Success)
             {
                 Fail(error);
                 return;
             }
 
-            Touch();
+            if (waited)
+            {
+                Touch(); // a send that waited for the peer to read: active all along, not idle
+            }
         }
     }
 

@@ -60,6 +60,7 @@ internal sealed unsafe partial class EventLoopTcpConnection
     {
         ref var other = ref inbound ? ref _downstream : ref _upstream;
         var reads = 0;
+        var stamped = false; // a chunk read in this call was stamped when read: its send needs no stamp of its own
         while (true)
         {
             var pending = d.End - d.Start;
@@ -106,7 +107,11 @@ internal sealed unsafe partial class EventLoopTcpConnection
                     continue;
                 }
 
-                Touch();
+                if (!stamped)
+                {
+                    Touch(); // a send that waited for the peer to read (EPOLLOUT): active all along, not idle
+                }
+
                 d.Start += (int)sent;
                 if (inbound)
                 {
@@ -181,6 +186,7 @@ internal sealed unsafe partial class EventLoopTcpConnection
             }
 
             Touch();
+            stamped = true;
             TcpTableFeed.Data(Table, in _key, _entry!, inbound, (int)received);
             d.End = (int)received;
             if (received == d.Size)
