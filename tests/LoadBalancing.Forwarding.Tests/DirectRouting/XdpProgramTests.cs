@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 using LoadBalancing.Forwarding.DirectRouting;
 using LoadBalancing.Forwarding.Linux.Bpf;
 using LoadBalancing.Model;
@@ -26,6 +27,57 @@ public sealed class XdpProgramTests() : FastPathProgramTests(XdpMode.Generic)
         Assert.Contains("verifier log", ex.Message);
         Assert.Contains("invalid access to packet", ex.Message);
     }
+
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public void LoadProgram_SignalsArriveDuringVerification_EveryLoadSucceeds()
+    {
+        XdpTestSupport.RequireOrSkip();
+
+        // The verifier gives up with EAGAIN when a signal is pending for the loading thread (a child process's
+        // SIGCHLD, say): here SIGWINCH, with a handler so that it is delivered, sent to this thread over and over.
+        using var handler = PosixSignalRegistration.Create(PosixSignal.SIGWINCH, _ => { });
+        using var map = BpfSystemCall.CreateMap(BpfSystemCall.MapTypeLruHash, XdpFlowKey.Length, XdpFlowValue.Length, 1024, "lb_test_flows");
+        var code = XdpProgram.Build(map.Descriptor, XdpMode.Generic);
+        var thread = GetThreadId();
+        var process = Environment.ProcessId;
+        var signals = 0;
+        var stop = false;
+        var sender = new Thread(() =>
+        {
+            while (!Volatile.Read(ref stop))
+            {
+                Assert.Equal(0, SendToThread(process, thread, Sigwinch));
+                signals++;
+                Thread.SpinWait(100);
+            }
+        });
+        sender.Start();
+        try
+        {
+            for (var i = 0; i < 100; i++)
+            {
+                using var program = BpfSystemCall.LoadProgram(BpfSystemCall.ProgramTypeXdp, code, BpfSystemCall.AttachTypeXdp, "lb_signalled");
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref stop, true);
+            sender.Join();
+        }
+
+        Assert.True(signals > 100, $"{signals} signals"); // the loads did meet signals
+    }
+
+    private const int Sigwinch = 28;
+
+#pragma warning disable SYSLIB1054 // DllImport: LibraryImport would need AllowUnsafeBlocks in this project.
+    [DllImport("libc", EntryPoint = "gettid")]
+    private static extern int GetThreadId();
+
+    [DllImport("libc", EntryPoint = "tgkill", SetLastError = true)]
+    private static extern int SendToThread(int process, int thread, int signal);
+#pragma warning restore SYSLIB1054
 }
 
 /// <summary>

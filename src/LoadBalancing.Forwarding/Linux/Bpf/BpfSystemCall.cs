@@ -37,6 +37,12 @@ internal static unsafe partial class BpfSystemCall
     private const int LinkCreate = 28;
     private const int AttributeSize = 128;
 
+    // glibc's sigset_t (1024 bits); SIG_BLOCK and SIG_SETMASK on Linux (x86_64 and arm64); EAGAIN.
+    private const int SignalSetSize = 128;
+    private const int SignalBlock = 0;
+    private const int SignalSetMask = 2;
+    private const int TryAgain = 11;
+
     /// <summary>Gets the <c>SYS_bpf</c> number of this architecture, or 0 where it is not known.</summary>
     public static long SystemCallNumber => RuntimeInformation.ProcessArchitecture switch
     {
@@ -90,13 +96,12 @@ internal static unsafe partial class BpfSystemCall
 
                 WriteName(span[48..64], name);
                 *(uint*)(attr + 68) = (uint)expectedAttachType;
-                var fd = Syscall(SystemCall(), ProgramLoad, attr, AttributeSize);
+                var fd = LoadWithSignalsBlocked(attr, out var errno);
                 if (fd >= 0)
                 {
                     return new SafeFileDescriptor((int)fd);
                 }
 
-                var errno = Marshal.GetLastPInvokeError();
                 if (logLevel == 1 || errno is not (22 or 13))
                 {
                     // EINVAL/EACCES come from the verifier: load again with a log to say why.
@@ -303,6 +308,44 @@ internal static unsafe partial class BpfSystemCall
         var length = Math.Min(name.Length, destination.Length - 1);
         Encoding.ASCII.GetBytes(name.AsSpan(0, length), destination);
     }
+
+    /// <summary>
+    /// <c>BPF_PROG_LOAD</c> with the calling thread's signals blocked. The verifier gives up with <c>EAGAIN</c> when a
+    /// signal is pending for the loading thread, and a process-directed signal (a child process's <c>SIGCHLD</c>)
+    /// may pick any thread that does not block it; so it runs blocked, and an <c>EAGAIN</c> all the same is tried
+    /// again a few times, as libbpf does.
+    /// </summary>
+    private static long LoadWithSignalsBlocked(byte* attr, out int errno)
+    {
+        const int Attempts = 5;
+        var all = stackalloc byte[SignalSetSize];
+        var saved = stackalloc byte[SignalSetSize];
+        new Span<byte>(all, SignalSetSize).Fill(0xFF);
+        var blocked = PthreadSigmask(SignalBlock, all, saved) == 0;
+        try
+        {
+            long fd;
+            var attempt = 0;
+            do
+            {
+                fd = Syscall(SystemCall(), ProgramLoad, attr, AttributeSize);
+                errno = fd < 0 ? Marshal.GetLastPInvokeError() : 0;
+            }
+            while (errno == TryAgain && ++attempt < Attempts);
+
+            return fd;
+        }
+        finally
+        {
+            if (blocked)
+            {
+                _ = PthreadSigmask(SignalSetMask, saved, null);
+            }
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "pthread_sigmask")]
+    private static partial int PthreadSigmask(int how, byte* set, byte* oldSet);
 
     // syscall(2) is variadic; every argument here is an integer or pointer, which x86_64 and arm64 pass in the same
     // registers as for a non-variadic call.
