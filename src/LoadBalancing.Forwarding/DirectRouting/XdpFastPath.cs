@@ -696,43 +696,45 @@ internal sealed unsafe class XdpFastPath : IDisposable
             }
 
             flow.Withdrawn = true;
-            bool found;
-            if (BpfSystemCall.Lookup(_map, &key, &value) && value.Incarnation != flow.Incarnation)
-            {
-                // Another flow of the tuple, which the kernel made after this one left the map (evicted): it stays,
-                // and the next pass adopts it. Deleting it and putting it back would pass its packets to user space
-                // in between, which would send them after this flow's entry.
-                found = false;
-            }
-            else
-            {
-                try
-                {
-                    found = BpfSystemCall.LookupAndDelete(_map, &key, &value);
-                }
-                catch (BpfException)
-                {
-                    // Kernels before 5.14 have no lookup-and-delete for hash maps: read, then delete.
-                    found = BpfSystemCall.Lookup(_map, &key, &value);
-                    BpfSystemCall.Delete(_map, &key);
-                }
-            }
 
-            if (found && value.Incarnation != flow.Incarnation)
+            // Another flow of the tuple, which the kernel made after this one left the map (evicted), stays for the
+            // next pass to adopt. Deleting it and putting it back would pass its packets to user space in between,
+            // where this flow's entry would send them to its own server.
+            var another = BpfSystemCall.Lookup(_map, &key, &value) && value.Incarnation != flow.Incarnation;
+            if (!another && TakeFromMap(&key, &value))
             {
-                // Made by the kernel between the two lookups: it goes back (the next pass adopts it).
-                BpfSystemCall.Update(_map, &key, &value);
-            }
-            else if (found)
-            {
-                // With a renewal the kernel made meanwhile: its connection then goes on in user space.
-                Fold(flow, in value);
+                if (value.Incarnation != flow.Incarnation)
+                {
+                    // Made by the kernel between the two lookups: it goes back (the next pass adopts it).
+                    BpfSystemCall.Update(_map, &key, &value);
+                }
+                else
+                {
+                    // With a renewal the kernel made meanwhile: its connection then goes on in user space.
+                    Fold(flow, in value);
+                }
             }
 
             _statistics.CountFastPathWithdrawn();
         }
 
         _flows.TryRemove(KeyValuePair.Create(key, flow));
+    }
+
+    /// <summary>Removes the tuple's value from the map, returning it.</summary>
+    private bool TakeFromMap(XdpFlowKey* key, XdpFlowValue* value)
+    {
+        try
+        {
+            return BpfSystemCall.LookupAndDelete(_map, key, value);
+        }
+        catch (BpfException)
+        {
+            // Kernels before 5.14 have no lookup-and-delete for hash maps: read, then delete.
+            var found = BpfSystemCall.Lookup(_map, key, value);
+            BpfSystemCall.Delete(_map, key);
+            return found;
+        }
     }
 
     /// <summary>

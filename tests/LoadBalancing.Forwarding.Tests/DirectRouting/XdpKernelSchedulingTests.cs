@@ -591,7 +591,7 @@ public abstract class KernelSchedulingTests : IDisposable
     {
         Require();
         Run(Syn(40000));
-        var key = XdpFlowKey.Create(ServiceProtocol.Tcp, NetworkAddress.Parse("10.77.0.10"), 40000, NetworkAddress.Parse(Vip), 80);
+        var key = FlowKey(40000);
         Assert.True(BpfSystemCall.Lookup(FastPath.FlowMap, in key, out XdpFlowValue made));
         CloseByFin(40000);
 
@@ -726,7 +726,7 @@ public abstract class KernelSchedulingTests : IDisposable
         FastPath.Synchronize();
         var connection = Find(40000)!;
         CloseByFin(40000);
-        var key = XdpFlowKey.Create(ServiceProtocol.Tcp, NetworkAddress.Parse("10.77.0.10"), 40000, NetworkAddress.Parse(Vip), 80);
+        var key = FlowKey(40000);
         Assert.True(BpfSystemCall.Lookup(FastPath.FlowMap, in key, out XdpFlowValue copy)); // what a renewal copies on one CPU...
 
         // ...while another CPU counts one more segment into the old value, which a fold reads before the renewal
@@ -767,7 +767,7 @@ public abstract class KernelSchedulingTests : IDisposable
         var (_, first) = Run(Syn(40000));
         FastPath.Synchronize();
         var old = Find(40000)!;
-        var key = XdpFlowKey.Create(ServiceProtocol.Tcp, NetworkAddress.Parse("10.77.0.10"), 40000, NetworkAddress.Parse(Vip), 80);
+        var key = FlowKey(40000);
         Assert.True(BpfSystemCall.Delete(FastPath.FlowMap, key)); // as an LRU eviction would
 
         // The client's SYN again (a retransmission, say): a miss, so the kernel schedules it with the next pick.
@@ -796,7 +796,7 @@ public abstract class KernelSchedulingTests : IDisposable
         var (_, first) = Run(Syn(40000));
         FastPath.Synchronize();
         var old = Find(40000)!;
-        var key = XdpFlowKey.Create(ServiceProtocol.Tcp, NetworkAddress.Parse("10.77.0.10"), 40000, NetworkAddress.Parse(Vip), 80);
+        var key = FlowKey(40000);
         Assert.True(BpfSystemCall.Delete(FastPath.FlowMap, key)); // as an LRU eviction would
         Assert.Equal(Forwarded, Run(Syn(40000)).Verdict); // the kernel makes the flow again
 
@@ -821,7 +821,7 @@ public abstract class KernelSchedulingTests : IDisposable
         var service = Services.Services.Single(s => s.Key.Port == 80);
         var syn = Packet(40000, TcpFlags.Syn);
         var connection = Connections.ProcessInbound(in syn, service).Connection!;
-        var key = XdpFlowKey.Create(ServiceProtocol.Tcp, NetworkAddress.Parse("10.77.0.10"), 40000, NetworkAddress.Parse(Vip), 80);
+        var key = FlowKey(40000);
         var value = XdpFlowValue.Create(ServerMac(1), MacAddress.Parse(DirectorMac));
         value.Packets = 3;
         value.Bytes = 120;
@@ -866,6 +866,9 @@ public abstract class KernelSchedulingTests : IDisposable
         Assert.Equal(Forwarded, verdict);
         return (connection, renewed);
     }
+
+    private static XdpFlowKey FlowKey(ushort clientPort)
+        => XdpFlowKey.Create(ServiceProtocol.Tcp, NetworkAddress.Parse("10.77.0.10"), clientPort, NetworkAddress.Parse(Vip), 80);
 
     private Connection? Find(ushort clientPort)
         => Connections.Find(ServiceProtocol.Tcp, NetworkAddress.Parse("10.77.0.10"), clientPort, NetworkAddress.Parse(Vip), 80);
