@@ -47,7 +47,10 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 LAB=$root/samples/LoadBalancing.Director.Host/Demo/dr-lab.sh
 D=5 ROUNDS=3 PPS=25000 ROTATE=1 BASE=nftdr BASE_GIVEN=0
-VARIANTS="direct kernel nftdr nftnat haproxy nginx lbdr lbxdp lbxdpg lbtc lbproxy"
+# Each of ours right next to what its target is taken against (lbtc beside nftdr, lbproxy beside haproxy): a round's
+# loads run about 50 s a variant, so variants far apart in the list meet the machine minutes apart (docs/benchmarks.md,
+# "Stop 21"). Rotation keeps neighbours neighbours (a pair is split only in the round that starts between them).
+VARIANTS="direct kernel nftdr lbtc lbxdpg lbxdp lbdr nftnat haproxy lbproxy nginx"
 while getopts "d:r:p:v:fb:" opt; do
   case $opt in
     d) D=$OPTARG ;; r) ROUNDS=$OPTARG ;; p) PPS=$OPTARG ;; v) VARIANTS=$OPTARG ;; f) ROTATE=0 ;; b) BASE=$OPTARG BASE_GIVEN=1 ;;
@@ -338,17 +341,22 @@ stop_variant() {
 }
 
 # ---- measurements -------------------------------------------------------------------------------------------------
-wrk_run() { # extra wrk args... → "req/s p50 p99"
+wrk_run() { # extra wrk args... → "req/s p50 p99 max"
   local out
   out=$(nsx "$CLI" timeout $((D + 15)) wrk -t2 -c64 -d"${D}s" --timeout 5s --latency "$@" "http://$TARGET_IP/" 2>&1) || true
   echo "$out" >>"$WORK/wrk.log"
-  local rps p50 p99 errors
+  local rps p50 p99 max errors
   rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
   p50=$(echo "$out" | awk '$1 == "50%" {print $2}')
   p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
+  # The longest request as measured (the thread stats' Max). wrk's percentiles are corrected for coordinated
+  # omission: a request of a few seconds adds a sample every (64 connections / rate) below it, so a handful of
+  # them lift the p99 to hundreds of ms (stop 20's 774 ms); the max says whether that is what happened.
+  max=$(echo "$out" | awk '$1 == "Latency" && NF >= 4 {print $4; exit}')
   errors=$(echo "$out" | awk '/Socket errors|Non-2xx/ {print}' | tr '\n' ' ')
   [ -n "$errors" ] && log "$CURRENT wrk $*: $errors"
-  echo "${rps:-0} ${p50:-n/a} ${p99:-n/a}"
+  case ${max:-} in *[0-9]s) log "$CURRENT wrk $*: the longest request took $max (p99 $p99)" ;; esac
+  echo "${rps:-0} ${p50:-n/a} ${p99:-n/a} ${max:-n/a}"
 }
 
 udp_flood() { # → forwarded pps (sink count / seconds) and generator pps
@@ -400,20 +408,20 @@ for round in $(seq "$ROUNDS"); do
   for v in "${order[@]}"; do
     start_variant "$v"
     warm
-    read -r ka _ _ < <(wrk_run)
+    read -r ka _ _ _ < <(wrk_run)
     if [ -n "${LB_BENCH_PERF:-}" ]; then # a system-wide profile of the close run
       perf record -a -g -e cpu-clock -F 999 -o "$LB_BENCH_PERF/perf-$v-$round.data" -- sleep "$D" >/dev/null 2>&1 &
       perf_pid=$!
     fi
     dir_cpu_threads "$WORK/cc0"
-    read -r cc p50 p99 < <(wrk_run -H "Connection: close")
+    read -r cc p50 p99 cmax < <(wrk_run -H "Connection: close")
     dir_cpu_threads "$WORK/cc1"
     cc_cpu=$(dir_cpu_seconds "$WORK/cc0" "$WORK/cc1")
     [ -z "${perf_pid:-}" ] || wait "$perf_pid" || true
     read -r udp gen < <(udp_flood)
     read -r pk cpu_gen cpu_dir < <(udp_paced_cpu)
     stop_variant
-    echo "$round $v $ka $cc $p50 $p99 $udp $gen $pk $cpu_gen $cpu_dir $cc_cpu" | tee -a "$RESULTS" >&2
+    echo "$round $v $ka $cc $p50 $p99 $udp $gen $pk $cpu_gen $cpu_dir $cc_cpu $cmax" | tee -a "$RESULTS" >&2
   done
 done
 
@@ -444,14 +452,16 @@ for v in $VARIANTS; do
 done
 # Each variant against the base (-b, nftdr unless told) within the same round (their loads ran minutes apart, not a
 # day): the ratios of every round, and their median, for the targets (DR ≥ 0.95× nftdr's keep-alive req/s and new
-# conn/s; the proxy ≥ HAProxy's).
-if grep -q " $BASE " "$RESULTS"; then
+# conn/s; the proxy ≥ HAProxy's, printed apart when the base is not haproxy).
+against() { # base variants...
+  local base=$1 v ratios; shift
+  grep -q " $base " "$RESULTS" || return 0
   echo
-  echo "Against $BASE, round by round (keep-alive req/s ratio, new conn/s ratio; median of the rounds' ratios):"
-  for v in $VARIANTS; do
-    [ "$v" = "$BASE" ] && continue
+  echo "Against $base, round by round (keep-alive req/s ratio, new conn/s ratio; median of the rounds' ratios):"
+  for v in "$@"; do
+    [ "$v" = "$base" ] && continue
     # "round ka_ratio cc_ratio", one line per round both ran
-    ratios=$(awk -v v="$v" -v base="$BASE" -v rounds="$ROUNDS" '
+    ratios=$(awk -v v="$v" -v base="$base" -v rounds="$ROUNDS" '
       $2 == base { ka[$1] = $3; cc[$1] = $4 }
       $2 == v { vka[$1] = $3; vcc[$1] = $4 }
       END { for (r = 1; r <= rounds; r++) if ((r in vka) && ka[r] > 0 && cc[r] > 0) printf "%d %.9f %.9f\n", r, vka[r] / ka[r], vcc[r] / cc[r] }' "$RESULTS")
@@ -459,7 +469,14 @@ if grep -q " $BASE " "$RESULTS"; then
     printf '    %-8s%s; median %.2f× / %.2f×\n' "$v" "$(awk '{printf " r%d %.2f/%.2f", $1, $2, $3}' <<<"$ratios")" \
       "$(awk '{print $2}' <<<"$ratios" | median)" "$(awk '{print $3}' <<<"$ratios" | median)"
   done
+}
+read -r -a report_list <<<"$VARIANTS"
+against "$BASE" "${report_list[@]}"
+if [ "$BASE" != haproxy ]; then
+  proxies=()
+  for v in lbproxy lbproxyb; do [[ " $VARIANTS " == *" $v "* ]] && proxies+=("$v"); done
+  [ ${#proxies[@]} -eq 0 ] || against haproxy "${proxies[@]}"
 fi
 echo
-echo "Raw rows (round variant ka_rps close_rps p50 p99 udp_fwd_pps udp_sent_pps paced_pkts sender_cpu_s dirns_cpu_s close_dirns_cpu_s):"
+echo "Raw rows (round variant ka_rps close_rps p50 p99 udp_fwd_pps udp_sent_pps paced_pkts sender_cpu_s dirns_cpu_s close_dirns_cpu_s close_max):"
 sed 's/^/    /' "$RESULTS"
