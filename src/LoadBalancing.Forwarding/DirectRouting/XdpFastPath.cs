@@ -780,12 +780,12 @@ internal sealed unsafe class XdpFastPath : IDisposable
         var current = value.CurrentPackets;
         if (current > int.MaxValue)
         {
-            return; // not a value the kernel writes
+            return; // a renewal the kernel is still writing (its word claimed, its SYN not counted yet): the next pass reads it
         }
 
-        // The closing connection's packets not folded yet: those before the SYN. None when a fold read the old value
-        // after the renewal had copied it: a packet counted into the old value then (on another CPU) is not in the
-        // new one, and that fold took it from the old.
+        // The closing connection's packets not folded yet: those before the SYN. None if a fold already took more than
+        // that (a value older than what was folded: never written by the kernel, which renews in place, but a fold
+        // must not stop on it).
         var throughSyn = value.Packets - current;
         var closing = throughSyn > flow.Packets ? (long)(throughSyn - 1 - flow.Packets) : 0;
         var synLength = (long)(value.Scheduled >> XdpProgram.SynLengthShift);
@@ -801,7 +801,7 @@ internal sealed unsafe class XdpFastPath : IDisposable
 
         var syn = Syn(old.ClientAddress, old.ClientPort, old.VirtualAddress, old.VirtualPort, (int)synLength);
         var connection = _connections.AddScheduled(in syn, old.Destination.Service, old.Destination);
-        var renewals = value.Renewals - flow.Renewals;
+        var renewals = (ushort)(value.Renewals - flow.Renewals);
         flow.Take(in value);
         flow.Closed = false;
         flow.ClosedRounds = 0;
@@ -815,7 +815,7 @@ internal sealed unsafe class XdpFastPath : IDisposable
             flow.Connection = connection;
             if (current > 0)
             {
-                var segments = Segments(flow, current, (long)value.Fins, (long)value.Resets);
+                var segments = Segments(flow, current, value.CurrentFins, (long)value.Resets);
                 _connections.AddOffloadedTraffic(connection, current, rest, segments);
             }
         }
@@ -863,8 +863,8 @@ internal sealed unsafe class XdpFastPath : IDisposable
 
         public ulong Resets { get; set; }
 
-        /// <summary>Gets or sets the kernel's renewals of the flow already folded.</summary>
-        public uint Renewals { get; set; }
+        /// <summary>Gets or sets the kernel's renewals of the flow already folded (mod 2^16, as the kernel counts them).</summary>
+        public ushort Renewals { get; set; }
 
         /// <summary>Gets or sets a value indicating whether the table did not take a renewal's SYN (the flow must leave the kernel).</summary>
         public bool Failed { get; set; }

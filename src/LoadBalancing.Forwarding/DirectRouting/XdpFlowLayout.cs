@@ -46,14 +46,15 @@ internal struct XdpFlowKey : IEquatable<XdpFlowKey>
 /// made).
 /// </summary>
 /// <remarks>
-/// A SYN that reuses the tuple of a connection the client closed renews the flow (see <see cref="XdpProgram"/>): the
-/// program replaces the value with one that counts one more <see cref="Renewals"/>, keeps the incarnation, the id and
-/// the cumulative <see cref="Packets"/> and <see cref="Bytes"/>, puts the renewing SYN's length in
-/// <see cref="Scheduled"/>'s high half, starts <see cref="Fins"/> and <see cref="Resets"/> again at 0 for the new
-/// connection, and sets <see cref="Base"/>: the low 32 bits of <see cref="Packets"/> up to and including the
-/// connection's SYN (1 in a flow the kernel made, 0 in one user space made, whose SYN user space forwarded). So
-/// <c>(uint)Packets - Base</c> is the current connection's packets after its SYN, and a value is replaced as a whole,
-/// never torn for a reader.
+/// A SYN that reuses the tuple of a connection the client closed renews the flow in place (see
+/// <see cref="XdpProgram"/>): the program claims the renewal word at <see cref="RenewalOffset"/> with one
+/// compare-and-exchange (one more <see cref="Renewals"/>; <see cref="FinsBase"/>, the low 16 bits of
+/// <see cref="Fins"/> so far; <see cref="Base"/>, the low 32 bits of <see cref="Packets"/> through the SYN), puts the
+/// SYN's length in <see cref="Scheduled"/>'s high half, and adds the SYN's bytes and then its packet. The counters
+/// are cumulative over the tuple's connections (<see cref="Resets"/> too: the kernel renews only a flow without any);
+/// the current connection's are <see cref="CurrentPackets"/> and <see cref="CurrentFins"/>. A reader copies the value
+/// front to back, so one that sees the new word before the SYN's packet sees <see cref="CurrentPackets"/> at
+/// <see cref="uint.MaxValue"/>: a value the kernel is still writing, to read again later.
 /// </remarks>
 [StructLayout(LayoutKind.Sequential, Size = Length)]
 internal unsafe struct XdpFlowValue
@@ -65,7 +66,9 @@ internal unsafe struct XdpFlowValue
     public const int IncarnationOffset = 32;
     public const int FinsOffset = 40;
     public const int ResetsOffset = 48;
+    public const int RenewalOffset = 56; // the renewal word: Renewals, FinsBase, Base
     public const int RenewalsOffset = 56;
+    public const int FinsBaseOffset = 58;
     public const int BaseOffset = 60;
 
     public fixed byte Macs[12]; // destination (real server) then source (director), as in the Ethernet header
@@ -73,9 +76,10 @@ internal unsafe struct XdpFlowValue
     public ulong Packets;           // every connection of the tuple the flow carried
     public ulong Bytes;
     public ulong Incarnation;       // kernel-made: bpf_ktime_get_ns() | 1 when made; 0 in a flow user space made
-    public ulong Fins;              // the current connection's
-    public ulong Resets;
-    public uint Renewals;           // SYNs that reused the tuple and that the kernel kept on the flow's server
+    public ulong Fins;              // every connection's
+    public ulong Resets;            // every connection's (the kernel renews only a flow without any)
+    public ushort Renewals;         // SYNs that reused the tuple and that the kernel kept on the flow's server (mod 2^16)
+    public ushort FinsBase;         // low 16 bits of Fins when the current connection began
     public uint Base;               // low 32 bits of Packets through the current connection's SYN (if the kernel counted it)
 
     public static XdpFlowValue Create(MacAddress server, MacAddress director)
@@ -89,4 +93,7 @@ internal unsafe struct XdpFlowValue
 
     /// <summary>Gets the current connection's packets after its SYN (the kernel counted them since the last renewal, or since it made the flow).</summary>
     public readonly uint CurrentPackets => (uint)Packets - Base;
+
+    /// <summary>Gets the current connection's FINs (the kernel counted them since the last renewal, or since it made the flow).</summary>
+    public readonly ushort CurrentFins => (ushort)((ushort)Fins - FinsBase);
 }

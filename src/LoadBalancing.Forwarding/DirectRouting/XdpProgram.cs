@@ -216,7 +216,7 @@ internal static class XdpProgram
         if (schedule is { } maps)
         {
             a.Jump("send");
-            EmitReuse(a, mapDescriptor, maps);
+            EmitReuse(a, maps);
             EmitSchedule(a, mapDescriptor, maps);
         }
 
@@ -363,13 +363,18 @@ internal static class XdpProgram
     /// A bare SYN of a flow the map has (R0 = its value, R6 = data, R8 = the IP total length): a client that reuses
     /// the tuple of a connection it closed. When the current connection was closed by a FIN alone after at least one
     /// other segment, user space's fold makes its entry FIN_WAIT, where IPVS (<c>conn_reuse_mode</c> 1) keeps the
-    /// tuple on its server: the kernel then renews the flow for the same server. It replaces the value as a whole
-    /// (<c>BPF_EXIST</c>, so a reader never sees half of it): a copy with one more renewal, the SYN counted and its
-    /// length, the FINs and RSTs of the new connection at 0, and the packet count through the SYN as its base (see
-    /// <see cref="XdpFlowValue"/>). User space folds the renewal from the value. Anything else (a retransmission,
-    /// an RST, a service no longer scheduled in the kernel, the flow withdrawn meanwhile) goes to user space.
+    /// tuple on its server: the kernel then renews the flow for the same server, in the flow's own element (no new
+    /// element, no copy: a whole-value update of an LRU element takes a new one from the LRU's lists and frees the
+    /// old, 1 % of all CPU samples in the lab's close run, docs/benchmarks.md). The renewal word
+    /// (<see cref="XdpFlowValue.RenewalOffset"/>: one more renewal, the FIN count and the packet count through this
+    /// SYN as the new connection's bases) is claimed with one compare-and-exchange, so of two CPUs renewing at once
+    /// one does it and the other passes its SYN to user space; then the SYN's bytes and packet are added, in that
+    /// order. A reader copies the value front to back (packets, bytes, then the word): one that sees the new word
+    /// before the SYN's packet sees the new connection at -1 packets, a value the kernel never leaves, and reads the
+    /// flow again at its next pass (<see cref="XdpFlowValue"/>). Anything else (a retransmission, an RST, a service no
+    /// longer scheduled in the kernel) goes to user space.
     /// </summary>
-    private static void EmitReuse(EbpfAssembler a, int flows, XdpScheduleMaps maps)
+    private static void EmitReuse(EbpfAssembler a, XdpScheduleMaps maps)
     {
         a.Label("reuse")
          .Load(Size.Word, R4, R6, 0).Load(Size.Word, R5, R0, 6)
@@ -378,14 +383,6 @@ internal static class XdpProgram
          .JumpIfRegister(Condition.NotEqual, R4, R5, "pass")
          .Load(Size.Double, R4, R0, XdpFlowValue.ResetsOffset)
          .JumpIf(Condition.NotEqual, R4, 0, "pass")
-         .Load(Size.Double, R5, R0, XdpFlowValue.FinsOffset)
-         .JumpIf(Condition.Equal, R5, 0, "pass")
-
-        // The connection's packets after its SYN ((u32)Packets - Base) must outnumber its FINs: an ACK passed too.
-         .Load(Size.Double, R4, R0, XdpFlowValue.PacketsOffset)
-         .Load(Size.Word, R3, R0, XdpFlowValue.BaseOffset)
-         .SubtractRegister(R4, R3)
-         .JumpIf32Register(Condition.GreaterOrEqual, R5, R4, "pass")
          .MoveRegister(R7, R0)
 
         // The service must still be scheduled in the kernel (rr/wrr, not persistent).
@@ -393,40 +390,46 @@ internal static class XdpProgram
          .Load(Size.Half, R4, R6, 36).Store(Size.Half, R10, ServiceKeyOffset + 4, R4)
          .StoreImmediate(Size.Half, R10, ServiceKeyOffset + 6, 0)
          .CallMapLookup(maps.Services, ServiceKeyOffset)
-         .JumpIf(Condition.Equal, R0, 0, "pass");
+         .JumpIf(Condition.Equal, R0, 0, "pass")
 
-        // The renewed value: a copy of the flow's.
-        for (short offset = 0; offset < XdpFlowValue.Length; offset += 8)
-        {
-            a.Load(Size.Double, R4, R7, offset).Store(Size.Double, R10, (short)(ValueOffset + offset), R4);
-        }
+        // R9 = the renewal word, R5 = the FINs, R2 = the packets. The connection's FINs ((u16)(Fins - FinsBase)) must
+        // be some, and its packets after its SYN ((u32)(Packets - Base)) more: an ACK passed too.
+         .Load(Size.Double, R9, R7, XdpFlowValue.RenewalOffset)
+         .Load(Size.Double, R5, R7, XdpFlowValue.FinsOffset)
+         .MoveRegister(R4, R9).ShiftRight(R4, 16)
+         .MoveRegister(R3, R5).SubtractRegister(R3, R4).And(R3, 0xFFFF)
+         .JumpIf(Condition.Equal, R3, 0, "pass")
+         .Load(Size.Double, R2, R7, XdpFlowValue.PacketsOffset)
+         .MoveRegister(R4, R9).ShiftRight(R4, 32)
+         .MoveRegister(R1, R2).SubtractRegister(R1, R4)
+         .JumpIf32Register(Condition.GreaterOrEqual, R3, R1, "pass")
 
-        // The SYN counted (the count through it is the new base), its length next to the id, no FIN or RST yet, one
-        // more renewal.
-        a.Load(Size.Double, R4, R10, ValueOffset + XdpFlowValue.PacketsOffset)
-         .Add(R4, 1)
-         .Store(Size.Double, R10, ValueOffset + XdpFlowValue.PacketsOffset, R4)
-         .Store(Size.Word, R10, ValueOffset + XdpFlowValue.BaseOffset, R4)
-         .Load(Size.Double, R4, R10, ValueOffset + XdpFlowValue.BytesOffset)
-         .AddRegister(R4, R8)
-         .Store(Size.Double, R10, ValueOffset + XdpFlowValue.BytesOffset, R4)
-         .StoreImmediate(Size.Double, R10, ValueOffset + XdpFlowValue.FinsOffset, 0)
-         .StoreImmediate(Size.Double, R10, ValueOffset + XdpFlowValue.ResetsOffset, 0)
-         .Load(Size.Word, R4, R10, ValueOffset + XdpFlowValue.ScheduledOffset)
+        // The SYN's length next to the pick's id.
+         .Load(Size.Word, R4, R7, XdpFlowValue.ScheduledOffset)
          .And(R4, 0xFFFF)
-         .MoveRegister(R5, R8).ShiftLeft(R5, SynLengthShift)
-         .AddRegister(R4, R5)
-         .Store(Size.Word, R10, ValueOffset + XdpFlowValue.ScheduledOffset, R4)
-         .Load(Size.Word, R4, R10, ValueOffset + XdpFlowValue.RenewalsOffset)
-         .Add(R4, 1)
-         .Store(Size.Word, R10, ValueOffset + XdpFlowValue.RenewalsOffset, R4)
-         .LoadMap(R1, flows)
-         .MoveRegister(R2, R10).Add(R2, KeyOffset)
-         .MoveRegister(R3, R10).Add(R3, ValueOffset)
-         .Move(R4, MapUpdateExist)
-         .Call(HelperMapUpdateElement)
-         .JumpIf(Condition.NotEqual, R0, 0, "pass")
-         .Jump("rewrite");
+         .MoveRegister(R3, R8).ShiftLeft(R3, SynLengthShift)
+         .AddRegister(R4, R3)
+         .Store(Size.Word, R7, XdpFlowValue.ScheduledOffset, R4)
+
+        // The claim: renewals + 1 | FINs so far << 16 | (u32)(packets + 1) << 32, if the word is still R9.
+         .MoveRegister(R1, R9).Add(R1, 1).And(R1, 0xFFFF)
+         .And(R5, 0xFFFF).ShiftLeft(R5, 16).OrRegister(R1, R5)
+         .Add(R2, 1).ShiftLeft(R2, 32).OrRegister(R1, R2)
+         .MoveRegister(R0, R9)
+         .AtomicCompareExchange64(R7, XdpFlowValue.RenewalOffset, R1)
+         .JumpIfRegister(Condition.NotEqual, R0, R9, "pass")
+
+        // The SYN counted: its bytes, then its packet (a reader that sees the packet sees the word and the bytes).
+         .AtomicAdd64(R7, XdpFlowValue.BytesOffset, R8)
+         .Move(R4, 1)
+         .AtomicAdd64(R7, XdpFlowValue.PacketsOffset, R4)
+
+        // Destination MAC := the server's, source MAC := the director's (from the flow's value).
+         .Load(Size.Word, R4, R7, 0).Store(Size.Word, R6, 0, R4)
+         .Load(Size.Half, R4, R7, 4).Store(Size.Half, R6, 4, R4)
+         .Load(Size.Half, R4, R7, 6).Store(Size.Half, R6, 6, R4)
+         .Load(Size.Word, R4, R7, 8).Store(Size.Word, R6, 8, R4)
+         .Jump("send");
     }
 
     /// <summary>

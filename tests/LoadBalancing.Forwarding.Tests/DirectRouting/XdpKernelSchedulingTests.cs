@@ -587,7 +587,7 @@ public abstract class KernelSchedulingTests : IDisposable
     }
 
     [Fact]
-    public void Renewal_ReplacesTheValue_SameIncarnationAndPick_OneMoreRenewal_TheNewConnectionCountsFromItsSyn()
+    public void Renewal_InTheFlowsOwnValue_SameIncarnationAndPick_OneMoreRenewal_TheNewConnectionCountsFromItsSyn()
     {
         Require();
         Run(Syn(40000));
@@ -600,17 +600,22 @@ public abstract class KernelSchedulingTests : IDisposable
         Assert.True(BpfSystemCall.Lookup(FastPath.FlowMap, in key, out XdpFlowValue renewed));
         Assert.Equal(made.Incarnation, renewed.Incarnation);
         Assert.Equal(made.Scheduled, renewed.Scheduled); // the pick's id, and a SYN of the same length
-        Assert.Equal((0u, 1u), (made.Renewals, made.Base));
-        Assert.Equal((1u, 4u), (renewed.Renewals, renewed.Base)); // SYN, ACK, FIN, and the renewing SYN
+        Assert.Equal(((ushort)0, (ushort)0, 1u), (made.Renewals, made.FinsBase, made.Base));
+        Assert.Equal(((ushort)1, (ushort)1, 4u), (renewed.Renewals, renewed.FinsBase, renewed.Base)); // SYN, ACK, FIN, and the renewing SYN
         Assert.Equal(4UL, renewed.Packets);
         Assert.Equal(4 * made.Bytes, renewed.Bytes);
-        Assert.Equal((0UL, 0UL), (renewed.Fins, renewed.Resets));
-        Assert.Equal(0u, renewed.CurrentPackets);
+        Assert.Equal((1UL, 0UL), (renewed.Fins, renewed.Resets)); // every connection's
+        Assert.Equal((0u, (ushort)0), (renewed.CurrentPackets, renewed.CurrentFins));
 
         // The new connection's ACK counts as its own packet; its FIN as its own FIN.
         CloseByFin(40000);
         Assert.True(BpfSystemCall.Lookup(FastPath.FlowMap, in key, out XdpFlowValue closed));
-        Assert.Equal((2u, 1UL, 6UL), (closed.CurrentPackets, closed.Fins, closed.Packets));
+        Assert.Equal((2u, (ushort)1, 2UL, 6UL), (closed.CurrentPackets, closed.CurrentFins, closed.Fins, closed.Packets));
+
+        // And the tuple is renewed again from there.
+        Assert.Equal(Forwarded, Run(Syn(40000)).Verdict);
+        Assert.True(BpfSystemCall.Lookup(FastPath.FlowMap, in key, out XdpFlowValue again));
+        Assert.Equal(((ushort)2, (ushort)2, 7u, 0u), (again.Renewals, again.FinsBase, again.Base, again.CurrentPackets));
     }
 
     [Fact]
@@ -719,7 +724,7 @@ public abstract class KernelSchedulingTests : IDisposable
     }
 
     [Fact]
-    public void RenewalThatLostAPacketAFoldTookFromTheOldValue_IsFoldedAllTheSame_EveryPacketCountedOnce()
+    public void ValueOlderThanWhatWasFolded_RenewedFromThere_IsFoldedAllTheSame_EveryPacketCountedOnce()
     {
         Require();
         Run(Syn(40000));
@@ -727,10 +732,11 @@ public abstract class KernelSchedulingTests : IDisposable
         var connection = Find(40000)!;
         CloseByFin(40000);
         var key = FlowKey(40000);
-        Assert.True(BpfSystemCall.Lookup(FastPath.FlowMap, in key, out XdpFlowValue copy)); // what a renewal copies on one CPU...
+        Assert.True(BpfSystemCall.Lookup(FastPath.FlowMap, in key, out XdpFlowValue copy));
 
-        // ...while another CPU counts one more segment into the old value, which a fold reads before the renewal
-        // replaces it: the renewed value lacks that segment, and its base is no more than what was folded.
+        // One more segment, folded, then the value goes back to the copy and is renewed from there: a base no more
+        // than what was folded. The kernel renews in place and never goes back (a renewal that copied the value
+        // could, when another CPU counted a packet into the old one meanwhile), but a fold must not stop on it.
         Assert.Equal(Forwarded, Run(Segment(40000, 0x10)).Verdict);
         FastPath.Synchronize();
         BpfSystemCall.Update(FastPath.FlowMap, in key, in copy);
@@ -750,6 +756,43 @@ public abstract class KernelSchedulingTests : IDisposable
         FastPath.Synchronize();
         Assert.Equal("FIN_WAIT", connection.StateName);
         Assert.Equal(7, connection.Destination.Statistics.InPackets);
+    }
+
+    [Fact]
+    public void RenewalReadHalfWritten_WordClaimedSynNotCountedYet_IsNotFolded_TheNextPassFoldsItOnce()
+    {
+        Require();
+        Run(Syn(40000));
+        FastPath.Synchronize();
+        var connection = Find(40000)!;
+        CloseByFin(40000);
+        FastPath.Synchronize();
+        Assert.Equal("FIN_WAIT", connection.StateName);
+        Assert.Equal(Forwarded, Run(Syn(40000)).Verdict);
+        var key = FlowKey(40000);
+        Assert.True(BpfSystemCall.Lookup(FastPath.FlowMap, in key, out XdpFlowValue renewed));
+
+        // What a reader copies between the program's claim of the renewal word and its add of the SYN's packet.
+        var half = renewed;
+        half.Packets--;
+        half.Bytes -= renewed.Bytes / 4;
+        Assert.Equal(uint.MaxValue, half.CurrentPackets);
+        BpfSystemCall.Update(FastPath.FlowMap, in key, in half);
+        FastPath.Synchronize();
+
+        Assert.Equal("FIN_WAIT", connection.StateName); // not folded: no SYN applied
+        Assert.Equal(0, Statistics.KernelReused);
+        Assert.Equal(3, connection.Destination.Statistics.InPackets);
+
+        BpfSystemCall.Update(FastPath.FlowMap, in key, in renewed);
+        FastPath.Synchronize();
+
+        Assert.Same(connection, Find(40000));
+        Assert.Equal("SYN_RECV", connection.StateName);
+        Assert.Equal(1, Statistics.KernelReused);
+        Assert.Equal(4, connection.Destination.Statistics.InPackets); // SYN, ACK, FIN; SYN
+        Assert.Equal(4, Statistics.FastPathPackets);
+        Assert.Equal((long)renewed.Bytes, Statistics.FastPathBytes);
     }
 
     [Fact]

@@ -10,8 +10,8 @@ internal sealed class EbpfAssembler
     private const byte ClassLd = 0x00, ClassLdx = 0x01, ClassSt = 0x02, ClassStx = 0x03, ClassAlu = 0x04, ClassJmp = 0x05, ClassJmp32 = 0x06, ClassAlu64 = 0x07;
     private const byte SourceK = 0x00, SourceX = 0x08;
     private const byte ModeImm = 0x00, ModeAbsolute = 0x20, ModeMem = 0x60, ModeAtomic = 0xC0;
-    private const byte OpAdd = 0x00, OpSub = 0x10, OpOr = 0x40, OpAnd = 0x50, OpLsh = 0x60, OpMov = 0xB0, OpEnd = 0xD0;
-    private const int AtomicFetch = 0x01;
+    private const byte OpAdd = 0x00, OpSub = 0x10, OpOr = 0x40, OpAnd = 0x50, OpLsh = 0x60, OpRsh = 0x70, OpMov = 0xB0, OpEnd = 0xD0;
+    private const int AtomicFetch = 0x01, AtomicCompareExchange = 0xF0 | AtomicFetch;
     private const byte JumpAlways = 0x00, JumpCall = 0x80, JumpExit = 0x90;
     private const byte EndToBigEndian = 0x08;
 
@@ -76,8 +76,18 @@ internal sealed class EbpfAssembler
     public EbpfAssembler AtomicFetchAdd64(int destination, short offset, int source)
         => Emit((byte)(ClassStx | ModeAtomic | (byte)Size.Double), destination, source, offset, OpAdd | AtomicFetch);
 
+    /// <summary>
+    /// <c>R0 = atomic_cmpxchg((u64 *)(dst + offset), R0, src)</c> (<c>BPF_ATOMIC | BPF_DW</c>, <c>BPF_CMPXCHG</c>,
+    /// Linux 5.12): stores <paramref name="source"/> if the word holds R0, and returns what it held in R0 either way.
+    /// </summary>
+    public EbpfAssembler AtomicCompareExchange64(int destination, short offset, int source)
+        => Emit((byte)(ClassStx | ModeAtomic | (byte)Size.Double), destination, source, offset, AtomicCompareExchange);
+
     /// <summary><c>dst &lt;&lt;= immediate</c> (64-bit).</summary>
     public EbpfAssembler ShiftLeft(int destination, int bits) => Emit(ClassAlu64 | OpLsh | SourceK, destination, 0, 0, bits);
+
+    /// <summary><c>dst &gt;&gt;= immediate</c> (64-bit, logical).</summary>
+    public EbpfAssembler ShiftRight(int destination, int bits) => Emit(ClassAlu64 | OpRsh | SourceK, destination, 0, 0, bits);
 
     /// <summary><c>dst = immediate</c> (64-bit, sign-extended).</summary>
     public EbpfAssembler Move(int destination, int immediate) => Emit(ClassAlu64 | OpMov | SourceK, destination, 0, 0, immediate);
@@ -96,6 +106,9 @@ internal sealed class EbpfAssembler
 
     /// <summary><c>dst |= immediate</c>.</summary>
     public EbpfAssembler Or(int destination, int immediate) => Emit(ClassAlu64 | OpOr | SourceK, destination, 0, 0, immediate);
+
+    /// <summary><c>dst |= src</c>.</summary>
+    public EbpfAssembler OrRegister(int destination, int source) => Emit(ClassAlu64 | OpOr | SourceX, destination, source, 0, 0);
 
     /// <summary><c>dst &amp;= immediate</c>.</summary>
     public EbpfAssembler And(int destination, int immediate) => Emit(ClassAlu64 | OpAnd | SourceK, destination, 0, 0, immediate);
