@@ -133,6 +133,12 @@ public sealed class ProxyForwarder : IAsyncDisposable
     /// <summary>Gets the number of open TCP connections and UDP sessions.</summary>
     public int OpenFlows => _flows.Count;
 
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    private int[] LoopConnections() => _loops is { } loops ? [.. loops.Loops.Select(l => l.Connections)] : [];
+
+    /// <summary>Gets the TCP connections each event loop relays (<see cref="ProxyEngine.EventLoop"/>; empty otherwise), for diagnostics and tests.</summary>
+    internal IReadOnlyList<int> ConnectionsPerLoop => OperatingSystem.IsLinux() ? LoopConnections() : [];
+
     /// <summary>
     /// Gets the forwarder's counters: connections accepted, UDP sessions, and the failures it logs (accept and
     /// connect failures, clients without a real server, PROXY header errors, idle timeouts, the connection limit).

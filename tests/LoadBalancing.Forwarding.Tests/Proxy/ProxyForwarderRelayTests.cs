@@ -204,6 +204,45 @@ public sealed class ProxyForwarderRelayTests
         Assert.Equal(0, service.Destinations[0].ActiveConnections);
     }
 
+    [Fact]
+    public async Task EventLoop_ABurstOfLongConnections_IsSharedEvenlyByTheLoops()
+    {
+        ProxyEngines.SkipIfUnsupported(ProxyEngine.EventLoop);
+        const int Clients = 48;
+        using var timeout = LongTimeout();
+        var ct = timeout.Token;
+        await using var echo = new RawBackend("127.0.0.2", RawBackend.EchoAsync);
+        await using var harness = new ProxyHarness(ProxyEngine.EventLoop, new ProxyForwarderOptions { EventLoopThreads = 2 });
+        var port = ProxyHarness.FreePort();
+        harness.Start(ProxyHarness.Service(ServiceProtocol.Tcp, port, SchedulerNames.RoundRobin, ProxyHarness.Server(echo.EndPoint)));
+
+        // All at once, as wrk opens its connections: the kernel queues them, and one loop's wake-up accepts a batch.
+        var clients = await Task.WhenAll(Enumerable.Range(0, Clients).Select(async i =>
+        {
+            var client = await ConnectAsync(port, ct);
+            await RawBackend.SendAllAsync(client, new[] { (byte)i }, ct);
+            var echoed = new byte[1];
+            Assert.Equal(1, await client.ReceiveAsync(echoed, ct));
+            return client;
+        }));
+        try
+        {
+            var perLoop = harness.Forwarder.ConnectionsPerLoop;
+            Assert.Equal(2, perLoop.Count);
+            Assert.Equal(Clients, perLoop.Sum());
+            Assert.True(Math.Abs(perLoop[0] - perLoop[1]) <= 4, $"connections per loop: {string.Join('/', perLoop)}"); // 3 apart at most, and one more when both loops accept at once
+        }
+        finally
+        {
+            foreach (var client in clients)
+            {
+                client.Dispose();
+            }
+        }
+
+        await WaitUntilAsync(() => harness.Forwarder.ConnectionsPerLoop.Sum() == 0, ct);
+    }
+
     [Theory]
     [MemberData(nameof(ProxyEngines.All), MemberType = typeof(ProxyEngines))]
     public async Task StopAsync_CancelledWithManyOpenConnections_ResetsAllDrainsAndStartsAgain(ProxyEngine engine)

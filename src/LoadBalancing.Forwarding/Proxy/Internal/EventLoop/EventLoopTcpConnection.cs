@@ -410,6 +410,7 @@ internal sealed unsafe partial class EventLoopTcpConnection : ITimedFlow, IEvent
         ReturnBuffer(ref _upstream);
         ReturnBuffer(ref _downstream);
         _owner.Untrack(this);
+        _loop.CountConnection(-1);
         _listener.ReleaseSlot();
     }
 

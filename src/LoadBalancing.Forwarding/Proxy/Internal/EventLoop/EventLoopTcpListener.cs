@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
 using LoadBalancing.Forwarding.Linux;
 using LoadBalancing.Model;
+using LoadBalancing.Runtime;
 
 namespace LoadBalancing.Forwarding.Proxy.Internal.EventLoop;
 
@@ -30,6 +31,9 @@ internal sealed unsafe class EventLoopTcpListener : IProxyListener, IEventLoopHa
     private const int AcceptBatch = 16;
 
     private const int EINVAL = 22;
+
+    /// <summary>How many fewer connections another loop must relay for an accepted one to go there (<see cref="LeastLoaded"/>).</summary>
+    private const int HandoffMargin = 3;
 
     /// <summary>After an accept error other than a close (e.g. out of file descriptors), pause before accepting again instead of spinning.</summary>
     private static readonly TimeSpan AcceptErrorBackoff = TimeSpan.FromMilliseconds(50);
@@ -198,10 +202,52 @@ internal sealed unsafe class EventLoopTcpListener : IProxyListener, IEventLoopHa
             }
 
             var (client, clientPort) = NativeTcp.ReadSockAddr(address);
-            var connection = new EventLoopTcpConnection(_owner, loop, this, service, fd, new ProxyFlowKey(ServiceProtocol.Tcp, client, clientPort, service.Key.Address, service.Key.Port));
+            var key = new ProxyFlowKey(ServiceProtocol.Tcp, client, clientPort, service.Key.Address, service.Key.Port);
             _owner.Statistics.CountTcpConnection();
-            connection.Start();
+            var target = LeastLoaded(loop);
+            target.CountConnection(1); // before the next accept of this batch looks
+            if (target == loop || !target.Post(static s => ((Handoff)s!).Start(), new Handoff(this, target, service, fd, key)))
+            {
+                if (target != loop)
+                {
+                    target.CountConnection(-1);
+                    loop.CountConnection(1);
+                }
+
+                new EventLoopTcpConnection(_owner, loop, this, service, fd, key).Start();
+            }
         }
+    }
+
+    /// <summary>
+    /// The loop a connection accepted on <paramref name="loop"/> goes to: another one that relays at least
+    /// <see cref="HandoffMargin"/> fewer connections, or <paramref name="loop"/>. <c>EPOLLEXCLUSIVE</c> wakes whichever
+    /// loop waits, and one wake-up accepts a batch: 64 keep-alive clients came to be relayed 62/38 by two loops
+    /// (docs/benchmarks.md, "Stop 21"), where HAProxy gives each accepted connection to its least loaded thread. The
+    /// margin keeps short connections, whose counts move all the time, on the loop that accepted them.
+    /// </summary>
+    private ProxyEventLoop LeastLoaded(ProxyEventLoop loop)
+    {
+        var mine = loop.Connections;
+        var best = loop;
+        var fewest = mine;
+        foreach (var other in _loops)
+        {
+            var count = other.Connections;
+            if (count < fewest)
+            {
+                best = other;
+                fewest = count;
+            }
+        }
+
+        return fewest <= mine - HandoffMargin ? best : loop;
+    }
+
+    /// <summary>An accepted connection handed to another loop, which starts it on its own thread.</summary>
+    private sealed class Handoff(EventLoopTcpListener listener, ProxyEventLoop loop, VirtualServiceState service, int fd, ProxyFlowKey key)
+    {
+        public void Start() => new EventLoopTcpConnection(listener._owner, loop, listener, service, fd, key).Start();
     }
 
     /// <summary>Loops stop after every listener left them (the forwarder disposes listeners first); nothing to count.</summary>

@@ -38,6 +38,8 @@ internal sealed unsafe partial class ProxyEventLoop : IDisposable
     private bool _stopping;
     private bool _stopped;
 
+    private int _connections;
+
     public ProxyEventLoop(int index, ILogger logger)
     {
         Index = index;
@@ -75,6 +77,9 @@ internal sealed unsafe partial class ProxyEventLoop : IDisposable
     /// <summary>Gets the loop's number within its group.</summary>
     public int Index { get; }
 
+    /// <summary>Gets the TCP connections this loop relays (counted from the accept that gives it one until the connection ends).</summary>
+    public int Connections => Volatile.Read(ref _connections);
+
     /// <summary>Gets a value indicating whether the caller runs on this loop's thread.</summary>
     public bool IsCurrent => Environment.CurrentManagedThreadId == _thread.ManagedThreadId;
 
@@ -100,6 +105,9 @@ internal sealed unsafe partial class ProxyEventLoop : IDisposable
 
         return true;
     }
+
+    /// <summary>Counts a TCP connection given to this loop (<paramref name="delta"/> 1) or ended on it (-1); any thread.</summary>
+    public void CountConnection(int delta) => Interlocked.Add(ref _connections, delta);
 
     /// <summary>Registers <paramref name="fd"/> (loop thread only) and returns its slot, or -1 with the errno.</summary>
     public int Register(int fd, uint events, IEventLoopHandler handler, int tag, out int errno)
