@@ -6,7 +6,8 @@
 #   (LB_LABHOST=path/to/lb-labhost.dll skips its build; LB_LABHOST_ENV="NAME=value ..." adds to its environment;
 #    LB_LABHOST_B=path/to/another/lb-labhost.dll enables the variants lbproxyb and lbtcb, for an interleaved A/B of two builds,
 #    with LB_LABHOST_B_ENV="NAME=value ..." added to the B build's environment only;
-#    LB_BENCH_PERF=DIR records a system-wide perf profile of each close run as DIR/perf-VARIANT-ROUND.data)
+#    LB_BENCH_PERF=DIR records a system-wide perf profile of each close run as DIR/perf-VARIANT-ROUND.data, or of each
+#    keep-alive run with LB_BENCH_PERF_LOAD=ka)
 #
 #   -d  seconds per load (default 5; every load is bounded by it)     -r  rounds, variants interleaved (default 3)
 #   -p  paced UDP rate for the CPU measurement (default 25000 pps)    -v  variants to run (default: all)
@@ -395,6 +396,11 @@ warm() {
   nsx "$CLI" "$WORK/udpgen" -i eth0 -s "$MAC_CLI" -d "$TARGET_MAC" -S 10.77.0.10 -D "$TARGET_IP" -p "$UDP_PORT" -f 4 -t 1 -n 16 >/dev/null
 }
 
+perf_start() { # variant round: a system-wide profile of the next load (LB_BENCH_PERF), in the background
+  perf record -a -g -e cpu-clock -F 999 -o "$LB_BENCH_PERF/perf-$1-$2.data" -- sleep "$D" >/dev/null 2>&1 &
+  perf_pid=$!
+}
+
 RESULTS=$WORK/results.txt
 : >"$RESULTS"
 log "lab $P up; $ROUNDS round(s) × [$VARIANTS]$([ "$ROTATE" = 1 ] && echo ", rotated"), $D s per load, paced UDP $PPS pps"
@@ -408,16 +414,16 @@ for round in $(seq "$ROUNDS"); do
   for v in "${order[@]}"; do
     start_variant "$v"
     warm
+    perf_load=${LB_BENCH_PERF_LOAD:-close}
+    [ -z "${LB_BENCH_PERF:-}" ] || [ "$perf_load" != ka ] || perf_start "$v" "$round"
     read -r ka _ _ _ < <(wrk_run)
-    if [ -n "${LB_BENCH_PERF:-}" ]; then # a system-wide profile of the close run
-      perf record -a -g -e cpu-clock -F 999 -o "$LB_BENCH_PERF/perf-$v-$round.data" -- sleep "$D" >/dev/null 2>&1 &
-      perf_pid=$!
-    fi
+    [ -z "${perf_pid:-}" ] || { wait "$perf_pid" || true; perf_pid=""; }
+    [ -z "${LB_BENCH_PERF:-}" ] || [ "$perf_load" != close ] || perf_start "$v" "$round"
     dir_cpu_threads "$WORK/cc0"
     read -r cc p50 p99 cmax < <(wrk_run -H "Connection: close")
     dir_cpu_threads "$WORK/cc1"
     cc_cpu=$(dir_cpu_seconds "$WORK/cc0" "$WORK/cc1")
-    [ -z "${perf_pid:-}" ] || wait "$perf_pid" || true
+    [ -z "${perf_pid:-}" ] || { wait "$perf_pid" || true; perf_pid=""; }
     read -r udp gen < <(udp_flood)
     read -r pk cpu_gen cpu_dir < <(udp_paced_cpu)
     stop_variant
