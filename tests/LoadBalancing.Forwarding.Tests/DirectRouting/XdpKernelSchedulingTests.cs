@@ -727,10 +727,7 @@ public abstract class KernelSchedulingTests : IDisposable
     public void ValueOlderThanWhatWasFolded_RenewedFromThere_IsFoldedAllTheSame_EveryPacketCountedOnce()
     {
         Require();
-        Run(Syn(40000));
-        FastPath.Synchronize();
-        var connection = Find(40000)!;
-        CloseByFin(40000);
+        var connection = AdoptedAndClosed(40000);
         var key = FlowKey(40000);
         Assert.True(BpfSystemCall.Lookup(FastPath.FlowMap, in key, out XdpFlowValue copy));
 
@@ -762,10 +759,7 @@ public abstract class KernelSchedulingTests : IDisposable
     public void RenewalReadHalfWritten_WordClaimedSynNotCountedYet_IsNotFolded_TheNextPassFoldsItOnce()
     {
         Require();
-        Run(Syn(40000));
-        FastPath.Synchronize();
-        var connection = Find(40000)!;
-        CloseByFin(40000);
+        var connection = AdoptedAndClosed(40000);
         FastPath.Synchronize();
         Assert.Equal("FIN_WAIT", connection.StateName);
         Assert.Equal(Forwarded, Run(Syn(40000)).Verdict);
@@ -901,13 +895,20 @@ public abstract class KernelSchedulingTests : IDisposable
     /// </summary>
     private (Connection Connection, byte[] Renewed) AdoptedClosedAndRenewed(ushort clientPort)
     {
+        var connection = AdoptedAndClosed(clientPort);
+        var (verdict, renewed) = Run(Syn(clientPort));
+        Assert.Equal(Forwarded, verdict);
+        return (connection, renewed);
+    }
+
+    /// <summary>A connection the kernel scheduled and user space adopted, closed by the client's FIN (not folded yet).</summary>
+    private Connection AdoptedAndClosed(ushort clientPort)
+    {
         Run(Syn(clientPort));
         FastPath.Synchronize();
         var connection = Find(clientPort)!;
         CloseByFin(clientPort);
-        var (verdict, renewed) = Run(Syn(clientPort));
-        Assert.Equal(Forwarded, verdict);
-        return (connection, renewed);
+        return connection;
     }
 
     private static XdpFlowKey FlowKey(ushort clientPort)
