@@ -67,8 +67,6 @@ internal unsafe struct XdpFlowValue
     public const int FinsOffset = 40;
     public const int ResetsOffset = 48;
     public const int RenewalOffset = 56; // the renewal word: Renewals, FinsBase, Base
-    public const int RenewalsOffset = 56;
-    public const int FinsBaseOffset = 58;
     public const int BaseOffset = 60;
 
     public fixed byte Macs[12]; // destination (real server) then source (director), as in the Ethernet header

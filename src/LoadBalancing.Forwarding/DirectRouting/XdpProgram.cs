@@ -195,10 +195,7 @@ internal static class XdpProgram
          .JumpIfRegister(Condition.NotEqual, R4, R5, "pass")
 
         // Destination MAC := real server's, source MAC := director's (12 bytes from the value).
-         .Load(Size.Word, R4, R0, 0).Store(Size.Word, R6, 0, R4)
-         .Load(Size.Half, R4, R0, 4).Store(Size.Half, R6, 4, R4)
-         .Load(Size.Half, R4, R0, 6).Store(Size.Half, R6, 6, R4)
-         .Load(Size.Word, R4, R0, 8).Store(Size.Word, R6, 8, R4)
+         .RewriteMacs(R0, 0)
 
         // A FIN or RST is forwarded too and counted apart: user space applies its state transition when it folds the
         // counters. Counted before the packet, so a fold that sees the packet sees its FIN or RST too.
@@ -353,11 +350,18 @@ internal static class XdpProgram
 
         // Destination MAC := the server's, source MAC := the director's (from the new flow's value).
         a.Label("rewrite")
-         .Load(Size.Word, R4, R10, ValueOffset).Store(Size.Word, R6, 0, R4)
-         .Load(Size.Half, R4, R10, ValueOffset + 4).Store(Size.Half, R6, 4, R4)
-         .Load(Size.Half, R4, R10, ValueOffset + 6).Store(Size.Half, R6, 6, R4)
-         .Load(Size.Word, R4, R10, ValueOffset + 8).Store(Size.Word, R6, 8, R4);
+         .RewriteMacs(R10, ValueOffset);
     }
+
+    /// <summary>
+    /// The frame's (R6) destination and source MAC := the 12 bytes at <paramref name="source"/> +
+    /// <paramref name="offset"/> (a flow value's: real server's, then director's).
+    /// </summary>
+    private static EbpfAssembler RewriteMacs(this EbpfAssembler a, int source, short offset)
+        => a.Load(Size.Word, R4, source, offset).Store(Size.Word, R6, 0, R4)
+            .Load(Size.Half, R4, source, (short)(offset + 4)).Store(Size.Half, R6, 4, R4)
+            .Load(Size.Half, R4, source, (short)(offset + 6)).Store(Size.Half, R6, 6, R4)
+            .Load(Size.Word, R4, source, (short)(offset + 8)).Store(Size.Word, R6, 8, R4);
 
     /// <summary>
     /// A bare SYN of a flow the map has (R0 = its value, R6 = data, R8 = the IP total length): a client that reuses
@@ -425,10 +429,7 @@ internal static class XdpProgram
          .AtomicAdd64(R7, XdpFlowValue.PacketsOffset, R4)
 
         // Destination MAC := the server's, source MAC := the director's (from the flow's value).
-         .Load(Size.Word, R4, R7, 0).Store(Size.Word, R6, 0, R4)
-         .Load(Size.Half, R4, R7, 4).Store(Size.Half, R6, 4, R4)
-         .Load(Size.Half, R4, R7, 6).Store(Size.Half, R6, 6, R4)
-         .Load(Size.Word, R4, R7, 8).Store(Size.Word, R6, 8, R4)
+         .RewriteMacs(R7, 0)
          .Jump("send");
     }
 
@@ -443,7 +444,7 @@ internal static class XdpProgram
             .Store(Size.Double, R10, ValueOffset + XdpFlowValue.BytesOffset, R8)
             .StoreImmediate(Size.Double, R10, ValueOffset + XdpFlowValue.FinsOffset, 0)
             .StoreImmediate(Size.Double, R10, ValueOffset + XdpFlowValue.ResetsOffset, 0)
-            .StoreImmediate(Size.Word, R10, ValueOffset + XdpFlowValue.RenewalsOffset, 0)
+            .StoreImmediate(Size.Word, R10, ValueOffset + XdpFlowValue.RenewalOffset, 0) // renewals and FIN base
             .StoreImmediate(Size.Word, R10, ValueOffset + XdpFlowValue.BaseOffset, 1)
             .Call(HelperKtimeGetNs)
             .Or(R0, 1)

@@ -206,14 +206,15 @@ internal sealed unsafe class EventLoopTcpListener : IProxyListener, IEventLoopHa
             _owner.Statistics.CountTcpConnection();
             var target = LeastLoaded(loop);
             target.CountConnection(1); // before the next accept of this batch looks
-            if (target == loop || !target.Post(static s => ((Handoff)s!).Start(), new Handoff(this, target, service, fd, key)))
+            if (target != loop && !target.Post(static s => ((Handoff)s!).Start(), new Handoff(this, target, service, fd, key)))
             {
-                if (target != loop)
-                {
-                    target.CountConnection(-1);
-                    loop.CountConnection(1);
-                }
+                target.CountConnection(-1); // stopped: the connection stays here
+                target = loop;
+                target.CountConnection(1);
+            }
 
+            if (target == loop)
+            {
                 new EventLoopTcpConnection(_owner, loop, this, service, fd, key).Start();
             }
         }
