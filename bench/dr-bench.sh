@@ -66,6 +66,10 @@ if [ -n "${LB_BENCH_PERF:-}" ]; then
   command -v perf >/dev/null || { echo "LB_BENCH_PERF needs perf (Debian: apt-get install linux-perf)" >&2; exit 2; }
   mkdir -p "$LB_BENCH_PERF" 2>/dev/null || { echo "LB_BENCH_PERF=$LB_BENCH_PERF: cannot create that directory" >&2; exit 2; }
 fi
+case ${LB_BENCH_PERF_LOAD:-close} in
+  ka | close) ;;
+  *) echo "LB_BENCH_PERF_LOAD=$LB_BENCH_PERF_LOAD: expected ka or close" >&2; exit 2 ;;
+esac
 
 P=lbb$(printf '%04x' $((RANDOM % 65536)))
 SCRATCH=/tmp/$P-scratch
